@@ -1,0 +1,303 @@
+"""``souverain``: manage the server (run, migrate, estate, kb, testbed) and talk to its API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .output import FORMAT_OPTION, console, emit, fail
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "souverain.project.settings")
+    import django
+
+    django.setup()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="souverain")
+def main() -> None:
+    """Souverain — sovereignty-aware hybrid cloud manager."""
+
+
+# --- server side -------------------------------------------------------------------------------------------
+
+
+@main.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    _django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1)
+
+
+@main.command()
+@click.option("--example/--no-example", default=True, help="Load the example estate from examples/estate/.")
+@click.option("--admin-user", default="admin", show_default=True)
+def setup(example: bool, admin_user: str) -> None:
+    """Migrate, load the knowledge base, the example estate, and create the admin user (idempotent)."""
+    _django()
+    from django.core.management import call_command
+
+    from .setup import ensure_admin, load_example
+
+    call_command("migrate", interactive=False, verbosity=0)
+    _kb_load()
+    if example:
+        load_example()
+    ensure_admin(admin_user)
+
+
+@main.command()
+@click.option("--addr", default=os.environ.get("SOUVERAIN_ADDR", "127.0.0.1:8000"), show_default=True)
+def run(addr: str) -> None:
+    """Serve the API and the portal (embedded default: SQLite and an in-process worker)."""
+    _django()
+    from django.core.management import call_command
+
+    console.print(f"Souverain on http://{addr}/  (API docs: http://{addr}/api/docs/)")
+    call_command("runserver", addr, use_reloader=False, use_threading=True)
+
+
+@main.group()
+def kb() -> None:
+    """The sovereignty knowledge base."""
+
+
+def _kb_load(extra_dir: str | None = None) -> None:
+    from souverain.sovereignty.services import load_knowledge_base
+
+    for result in load_knowledge_base(extra_dir):
+        summary = f"{len(result.changes)} change(s)" if result.changes else "unchanged"
+        console.print(f"kb {result.file} {result.version}: {summary}")
+
+
+@kb.command("load")
+@click.option("--extra-dir", default=None, help="Directory of operator additions (default SOUVERAIN_KB_EXTRA_DIR).")
+def kb_load(extra_dir: str | None) -> None:
+    """Load the packaged knowledge base files (idempotent; records what a new version changed)."""
+    _django()
+    from souverain.sovereignty.kb import KnowledgeBaseError
+
+    try:
+        _kb_load(extra_dir)
+    except KnowledgeBaseError as exc:
+        fail(str(exc))
+
+
+@main.group()
+def estate() -> None:
+    """Describe the estate in a file (souverain.yaml): validate it, apply it."""
+
+
+@estate.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False))
+@FORMAT_OPTION
+def estate_validate(file: str, fmt: str) -> None:
+    """Check an estate file; report every problem with its line and column."""
+    from souverain.estate import estatefile
+    from souverain.sovereignty.kb import packaged
+
+    try:
+        estatefile.load(file, packaged(os.environ.get("SOUVERAIN_KB_EXTRA_DIR") or None))
+    except estatefile.EstateFileError as exc:
+        _report_problems(exc, fmt)
+    if fmt == "json":
+        emit({"valid": True, "file": file, "problems": []}, fmt)
+    else:
+        console.print(f"{file}: valid")
+
+
+def _report_problems(exc: object, fmt: str) -> None:
+    problems = exc.problems  # type: ignore[attr-defined]
+    if fmt == "json":
+        emit({"valid": False, "problems": [p.as_dict() for p in problems]}, fmt)
+    else:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(problems)} problem(s); nothing was changed.", err=True)
+    raise SystemExit(1)
+
+
+@estate.command("apply")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--prune", is_flag=True, help="Also remove clouds, datacenters and entities absent from the file.")
+@FORMAT_OPTION
+def estate_apply(file: str, prune: bool, fmt: str) -> None:
+    """Apply an estate file atomically: all of it, or nothing."""
+    _django()
+    from souverain.core.context import acting_as
+    from souverain.estate import estatefile, services
+
+    try:
+        with acting_as(os.environ.get("USER", "cli"), "cli"):
+            report = services.apply_file(file, prune=prune)
+    except estatefile.EstateFileError as exc:
+        _report_problems(exc, fmt)
+        return
+    if fmt == "json":
+        emit(report.as_dict(), fmt)
+        return
+    for bucket in ("created", "updated", "removed"):
+        counts = getattr(report, bucket)
+        if counts:
+            console.print(f"{bucket}: " + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())))
+    if not (report.created or report.updated or report.removed):
+        console.print("the database already matches the file")
+
+
+@main.command()
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def manage(args: tuple[str, ...]) -> None:
+    """Run a Django management command."""
+    _django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["souverain manage", *args])
+
+
+# --- API client ---------------------------------------------------------------------------------------------
+
+
+def _client():  # noqa: ANN202
+    from .client import Client
+
+    return Client()
+
+
+@main.command()
+@click.option("--url", default=lambda: os.environ.get("SOUVERAIN_URL", "http://127.0.0.1:8000"), show_default=True)
+@click.option("--username", prompt=True)
+@click.option("--password", prompt=True, hide_input=True, envvar="SOUVERAIN_PASSWORD")
+def login(url: str, username: str, password: str) -> None:
+    """Log in to a Souverain server and keep the API token (file readable by you only)."""
+    import requests
+
+    from .client import save_token
+
+    try:
+        response = requests.post(f"{url.rstrip('/')}/api/auth/token/",
+                                 json={"username": username, "password": password}, timeout=30)
+    except requests.ConnectionError:
+        fail(f"cannot reach {url}")
+        return
+    if response.status_code != 200:
+        fail("wrong username or password")
+    path = save_token(url.rstrip("/"), response.json()["token"])
+    console.print(f"logged in to {url} as {username} (token in {path})")
+
+
+def _api_call(fn):  # noqa: ANN001, ANN202
+    from .client import ApiError
+
+    try:
+        return fn()
+    except ApiError as exc:
+        fail(str(exc))
+
+
+@main.group()
+def clouds() -> None:
+    """Clouds of the estate."""
+
+
+@clouds.command("list")
+@FORMAT_OPTION
+def clouds_list(fmt: str) -> None:
+    data = _api_call(lambda: _client().list_all("/api/clouds/"))
+    emit(data, fmt, [("slug", "Cloud"), ("name", "Name"), ("kind", "Kind"), ("operator", "Operator"),
+                     ("stack_vendor", "Vendor"), ("vendor_access", "Vendor access"), ("regions", "Regions")])
+
+
+@main.group()
+def regions() -> None:
+    """Regions of the estate."""
+
+
+@regions.command("list")
+@click.option("--cloud", default=None)
+@FORMAT_OPTION
+def regions_list(cloud: str | None, fmt: str) -> None:
+    data = _api_call(lambda: _client().list_all("/api/regions/", cloud=cloud))
+    emit(data, fmt, [("key", "Region"), ("name", "Name"), ("datacenters", "Datacenters"),
+                     ("backup_datacenters", "Backup sites"), ("availability_zones", "Zones")])
+
+
+@main.group()
+def region() -> None:
+    """One region."""
+
+
+@region.command("exposure")
+@click.argument("region_key", metavar="REGION")
+@click.option("--on", "on", default=None, help="Decision date YYYY-MM-DD (default today).")
+@FORMAT_OPTION
+def region_exposure(region_key: str, on: str | None, fmt: str) -> None:
+    """Foreign laws that can reach REGION (cloud/region) and why, on a date."""
+    if on:
+        try:
+            dt.date.fromisoformat(on)
+        except ValueError:
+            fail(f"--on: '{on}' is not a date (YYYY-MM-DD)")
+    client = _client()
+    cloud_slug, _, region_slug = region_key.rpartition("/")
+    matches = _api_call(lambda: client.list_all("/api/regions/", cloud=cloud_slug or None, slug=region_slug))
+    if len(matches) != 1:
+        fail(f"region '{region_key}' not found" if not matches else f"'{region_key}' is ambiguous: use cloud/region")
+    data = _api_call(lambda: client.get(f"/api/regions/{matches[0]['id']}/exposure/", on=on))
+    if fmt == "json":
+        emit(data, fmt)
+        return
+    from .exposure_view import print_exposure
+
+    print_exposure(data)
+
+
+@main.group()
+def testbed() -> None:
+    """A real OpenStack (two clouds) on loopback, for trying Souverain and for its tests."""
+
+
+def _testbed_module():  # noqa: ANN202
+    root = Path(__file__).resolve().parents[2]
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    try:
+        import testbed as module
+    except ImportError:
+        fail("the test-bed ships with the source tree (testbed/); run from a clone of the repository")
+    return module
+
+
+@testbed.command("up")
+def testbed_up() -> None:
+    path = _testbed_module().up()
+    console.print(f"test-bed up; clouds.yaml: {path}")
+
+
+@testbed.command("down")
+def testbed_down() -> None:
+    _testbed_module().down()
+
+
+@testbed.command("status")
+def testbed_status() -> None:
+    module = _testbed_module()
+    rows = [dict(zip(("cloud", "service", "pid", "state", "url"), map(str, row), strict=False))
+            for row in module.status()]
+    emit(rows, "table")
+
+
+@testbed.command("reset")
+def testbed_reset() -> None:
+    _testbed_module().reset()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Who is acting, for change logging: set by the request middleware, the CLI and jobs."""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    request_id: str
+    source: str  # "api", "portal", "cli", "job"
+
+
+_current: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("souverain_actor", default=None)
+
+
+def current_actor() -> Actor | None:
+    return _current.get()
+
+
+@contextmanager
+def acting_as(username: str, source: str, request_id: str | None = None) -> Iterator[Actor]:
+    actor = Actor(username=username, request_id=request_id or uuid.uuid4().hex, source=source)
+    token = _current.set(actor)
+    try:
+        yield actor
+    finally:
+        _current.reset(token)

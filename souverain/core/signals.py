@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.dispatch import receiver
+
+from .context import current_actor
+from .models import ChangeLoggedModel, ObjectChange
+
+
+def _normalise(snapshot: dict[str, Any]) -> dict[str, Any]:
+    # Round-trip through JSON so that stored and compared snapshots have the same types (dates as strings).
+    return json.loads(json.dumps(snapshot, cls=DjangoJSONEncoder))
+
+
+def _record(instance: ChangeLoggedModel, action: str, before: dict | None, after: dict | None) -> None:
+    if action == ObjectChange.Action.UPDATE and before == after:
+        return
+    actor = current_actor()
+    ObjectChange.objects.create(
+        username=actor.username if actor else "system",
+        request_id=actor.request_id if actor else "",
+        source=actor.source if actor else "system",
+        action=action,
+        content_type=ContentType.objects.get_for_model(instance, for_concrete_model=True),
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:200],
+        before=before,
+        after=after,
+    )
+
+
+@receiver(pre_save)
+def _remember_before(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if raw or not isinstance(instance, ChangeLoggedModel) or instance._state.adding:
+        return
+    previous = type(instance).objects.filter(pk=instance.pk).first()
+    instance._changelog_before = _normalise(previous.snapshot()) if previous else None
+
+
+@receiver(post_save)
+def _log_save(sender: type, instance: Any, created: bool, raw: bool = False, **kwargs: Any) -> None:
+    if raw or not isinstance(instance, ChangeLoggedModel):
+        return
+    after = _normalise(instance.snapshot())
+    if created:
+        _record(instance, ObjectChange.Action.CREATE, None, after)
+    else:
+        _record(instance, ObjectChange.Action.UPDATE, getattr(instance, "_changelog_before", None), after)
+
+
+@receiver(post_delete)
+def _log_delete(sender: type, instance: Any, **kwargs: Any) -> None:
+    if isinstance(instance, ChangeLoggedModel):
+        _record(instance, ObjectChange.Action.DELETE, _normalise(instance.snapshot()), None)
+
+
+@receiver(m2m_changed)
+def _log_m2m(sender: type, instance: Any, action: str, **kwargs: Any) -> None:
+    if not isinstance(instance, ChangeLoggedModel) or action not in {"pre_add", "pre_remove", "pre_clear"}:
+        if isinstance(instance, ChangeLoggedModel) and action in {"post_add", "post_remove", "post_clear"}:
+            before = getattr(instance, "_changelog_m2m_before", None)
+            _record(instance, ObjectChange.Action.UPDATE, before, _normalise(instance.snapshot()))
+        return
+    instance._changelog_m2m_before = _normalise(instance.snapshot())

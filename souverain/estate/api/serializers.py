@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from ..models import AvailabilityZone, Certification, Cloud, Datacenter, LegalEntity, Region, Shareholding
+
+
+class ShareholdingSerializer(serializers.ModelSerializer):
+    holder = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    holder_country = serializers.CharField(source="holder.country", read_only=True)
+
+    class Meta:
+        model = Shareholding
+        fields = ["holder", "holder_country", "capital", "voting"]
+
+
+class LegalEntitySerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="slug", queryset=LegalEntity.objects.all(), allow_null=True,
+                                          required=False)
+    shareholders = ShareholdingSerializer(source="shareholdings", many=True, read_only=True)
+
+    class Meta:
+        model = LegalEntity
+        fields = ["id", "slug", "name", "country", "kind", "parent", "dpf_certified", "dpf_since", "dpf_until",
+                  "shareholders"]
+
+
+class DatacenterSerializer(serializers.ModelSerializer):
+    operator = serializers.SlugRelatedField(slug_field="slug", queryset=LegalEntity.objects.all())
+
+    class Meta:
+        model = Datacenter
+        fields = ["id", "slug", "name", "operator", "country", "city", "tier"]
+
+
+class CertificationSerializer(serializers.ModelSerializer):
+    cloud = serializers.SlugRelatedField(slug_field="slug", queryset=Cloud.objects.all())
+    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all(), allow_null=True, required=False)
+
+    class Meta:
+        model = Certification
+        fields = ["id", "cloud", "region", "scheme", "version", "level", "scope", "valid_from", "valid_until",
+                  "evidence_url"]
+
+    def validate(self, attrs: dict) -> dict:
+        instance = Certification(**{k: v for k, v in attrs.items()})
+        instance.clean()
+        return attrs
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    cloud = serializers.SlugRelatedField(slug_field="slug", queryset=Cloud.objects.all())
+    key = serializers.CharField(read_only=True)
+    datacenters = serializers.SlugRelatedField(slug_field="slug", many=True, queryset=Datacenter.objects.all(),
+                                               required=False)
+    backup_datacenters = serializers.SlugRelatedField(slug_field="slug", many=True,
+                                                      queryset=Datacenter.objects.all(), required=False)
+    availability_zones = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+
+    class Meta:
+        model = Region
+        fields = ["id", "key", "cloud", "slug", "name", "datacenters", "backup_datacenters", "availability_zones"]
+
+
+class CloudSerializer(serializers.ModelSerializer):
+    """Credentials are write-only: accepted, encrypted at rest, never returned (``has_credentials`` only)."""
+
+    operator = serializers.SlugRelatedField(slug_field="slug", queryset=LegalEntity.objects.all())
+    stack_vendor = serializers.SlugRelatedField(slug_field="slug", queryset=LegalEntity.objects.all(),
+                                                allow_null=True, required=False)
+    hardware_vendors = serializers.SlugRelatedField(slug_field="slug", many=True,
+                                                    queryset=LegalEntity.objects.all(), required=False)
+    regions = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    credentials = serializers.DictField(write_only=True, required=False)
+    has_credentials = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Cloud
+        fields = ["id", "slug", "name", "kind", "clouds_yaml_entry", "endpoint", "operator", "stack_distribution",
+                  "stack_vendor", "vendor_access", "hardware_vendors", "admin_staff_countries",
+                  "support_staff_countries", "key_custody", "key_custody_country", "regions", "credentials",
+                  "has_credentials"]
+
+    def get_has_credentials(self, obj: Cloud) -> bool:
+        return bool(obj.credentials_encrypted)
+
+    def _save_credentials(self, instance: Cloud, credentials: dict | None) -> Cloud:
+        if credentials is not None:
+            instance.set_credentials(credentials)
+            instance.save()
+        return instance
+
+    def create(self, validated_data: dict) -> Cloud:
+        credentials = validated_data.pop("credentials", None)
+        return self._save_credentials(super().create(validated_data), credentials)
+
+    def update(self, instance: Cloud, validated_data: dict) -> Cloud:
+        credentials = validated_data.pop("credentials", None)
+        return self._save_credentials(super().update(instance, validated_data), credentials)
+
+
+class AvailabilityZoneSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AvailabilityZone
+        fields = ["id", "region", "name"]

@@ -1,0 +1,244 @@
+"""Ownership arithmetic: control chains and the SecNumCloud §19.6 foreign-ownership test.
+
+Pure functions over plain data, so the same code serves the database and an estate file read without one.
+
+Modelling choices (documented in docs/sovereignty-model.md):
+- capital is looked through multiplicatively along every path (30 % of 50 % is 15 %);
+- voting rights follow control: an entity that controls an intermediate (more than 50 % of its votes,
+  or named as its parent) is deemed to cast all of the intermediate's votes; otherwise votes multiply;
+- "non-EU entities together" counts each path once, at the first non-EU entity met going up, so a
+  non-EU holding is never double-counted through its own parents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+SINGLE_THRESHOLD = 24.0
+TOTAL_THRESHOLD = 39.0
+CONTROL_THRESHOLD = 50.0
+
+
+class OwnershipCycleError(ValueError):
+    def __init__(self, cycle: list[str]) -> None:
+        self.cycle = cycle
+        super().__init__("ownership cycle: " + " → ".join(cycle))
+
+
+@dataclass(frozen=True)
+class Holding:
+    owned: str
+    holder: str
+    capital: float
+    voting: float
+
+
+@dataclass
+class OwnershipGraph:
+    """Entities by id with their country, holdings, and explicit parents."""
+
+    countries: dict[str, str]
+    names: dict[str, str]
+    holdings: list[Holding] = field(default_factory=list)
+    parents: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._holders: dict[str, list[Holding]] = {}
+        for holding in self.holdings:
+            self._holders.setdefault(holding.owned, []).append(holding)
+
+    def holders_of(self, entity: str) -> list[Holding]:
+        return self._holders.get(entity, [])
+
+    def find_cycle(self) -> list[str] | None:
+        """Return one ownership/parent cycle as a path, or None."""
+        edges: dict[str, set[str]] = {}
+        for holding in self.holdings:
+            edges.setdefault(holding.owned, set()).add(holding.holder)
+        for child, parent in self.parents.items():
+            edges.setdefault(child, set()).add(parent)
+        state: dict[str, int] = {}
+        stack: list[str] = []
+
+        def visit(node: str) -> list[str] | None:
+            state[node] = 1
+            stack.append(node)
+            for nxt in sorted(edges.get(node, ())):
+                if state.get(nxt) == 1:
+                    return stack[stack.index(nxt):] + [nxt]
+                if state.get(nxt) is None:
+                    found = visit(nxt)
+                    if found:
+                        return found
+            stack.pop()
+            state[node] = 2
+            return None
+
+        for start in sorted(edges):
+            if state.get(start) is None:
+                found = visit(start)
+                if found:
+                    return found
+        return None
+
+    def check_acyclic(self) -> None:
+        cycle = self.find_cycle()
+        if cycle:
+            raise OwnershipCycleError(cycle)
+
+    def controlling_parent(self, entity: str) -> tuple[str, str] | None:
+        """(parent id, why) — an explicit parent, else the holder of more than half of the votes."""
+        if entity in self.parents:
+            return self.parents[entity], "parent"
+        for holding in self.holders_of(entity):
+            if holding.voting > CONTROL_THRESHOLD:
+                return holding.holder, f"{_pct(holding.voting)} of voting rights"
+        return None
+
+    def control_chain(self, entity: str) -> list[tuple[str, str]]:
+        """[(entity, relation)] from the entity up through its controlling parents."""
+        self.check_acyclic()
+        chain = [(entity, "operator")]
+        seen = {entity}
+        current = entity
+        while (parent := self.controlling_parent(current)) is not None:
+            holder, why = parent
+            if holder in seen:
+                break
+            share = next((h for h in self.holders_of(current) if h.holder == holder), None)
+            relation = f"{_pct(share.capital)} owned" if share and why == "parent" else why
+            if share and why != "parent":
+                relation = f"{_pct(share.capital)} of capital, {why}"
+            chain.append((holder, relation))
+            seen.add(holder)
+            current = holder
+        return chain
+
+    def look_through(self, target: str, metric: str) -> dict[str, float]:
+        """Percent of ``target`` held by every upstream entity (capital multiplies; votes follow control)."""
+        self.check_acyclic()
+        memo: dict[str, dict[str, float]] = {}
+
+        def shares(node: str) -> dict[str, float]:
+            if node in memo:
+                return memo[node]
+            result: dict[str, float] = {}
+            for holding in self.holders_of(node):
+                direct = holding.capital if metric == "capital" else holding.voting
+                result[holding.holder] = result.get(holding.holder, 0.0) + direct
+                for upstream, pct in shares(holding.holder).items():
+                    if metric == "voting" and (pct > CONTROL_THRESHOLD or self.parents.get(holding.holder) == upstream):
+                        factor = 1.0
+                    else:
+                        factor = pct / 100.0
+                    result[upstream] = result.get(upstream, 0.0) + direct * factor
+            memo[node] = result
+            return result
+
+        return {k: min(v, 100.0) for k, v in shares(target).items()}
+
+    def non_eu_total(self, target: str, metric: str, is_eu: Callable[[str], bool]) -> float:
+        """Share held by non-EU entities together, stopping at the first non-EU entity on each path."""
+        memo: dict[str, float] = {}
+
+        def total(node: str) -> float:
+            if node in memo:
+                return memo[node]
+            value = 0.0
+            for holding in self.holders_of(node):
+                direct = holding.capital if metric == "capital" else holding.voting
+                if not is_eu(self.countries.get(holding.holder, "")):
+                    value += direct
+                else:
+                    upstream = total(holding.holder)
+                    if metric == "voting" and upstream > CONTROL_THRESHOLD:
+                        value += direct
+                    else:
+                        value += direct * upstream / 100.0
+            memo[node] = min(value, 100.0)
+            return memo[node]
+
+        self.check_acyclic()
+        return total(target)
+
+
+@dataclass(frozen=True)
+class OwnershipTest:
+    passed: bool
+    seat_in_eu: bool
+    non_eu_single_max: dict | None
+    non_eu_total_capital: float
+    non_eu_total_voting: float
+    explanation: list[str]
+
+    def as_dict(self) -> dict:
+        return {
+            "passed": self.passed,
+            "seat_in_eu": self.seat_in_eu,
+            "non_eu_single_max": self.non_eu_single_max,
+            "non_eu_total_capital": round(self.non_eu_total_capital, 3),
+            "non_eu_total_voting": round(self.non_eu_total_voting, 3),
+            "thresholds": {"single": SINGLE_THRESHOLD, "total": TOTAL_THRESHOLD},
+            "explanation": self.explanation,
+        }
+
+
+def ownership_test(graph: OwnershipGraph, operator: str, eu_countries: Iterable[str]) -> OwnershipTest:
+    """SecNumCloud 3.2 §19.6: EU seat; no non-EU entity > 24 %; non-EU entities together ≤ 39 %."""
+    eu = set(eu_countries)
+
+    def is_eu(country: str) -> bool:
+        return country in eu
+
+    name = graph.names.get(operator, operator)
+    seat_country = graph.countries.get(operator, "")
+    lines: list[str] = []
+    seat_in_eu = is_eu(seat_country)
+    lines.append(f"{name} has its seat in {seat_country or 'an unknown country'}"
+                 f" ({'EU' if seat_in_eu else 'outside the EU'}).")
+    capital = graph.look_through(operator, "capital")
+    voting = graph.look_through(operator, "voting")
+    worst: dict | None = None
+    for entity in sorted(set(capital) | set(voting)):
+        country = graph.countries.get(entity, "")
+        if is_eu(country):
+            continue
+        share = max(capital.get(entity, 0.0), voting.get(entity, 0.0))
+        if worst is None or share > max(worst["capital"], worst["voting"]):
+            worst = {
+                "entity": entity,
+                "name": graph.names.get(entity, entity),
+                "country": country,
+                "capital": round(capital.get(entity, 0.0), 3),
+                "voting": round(voting.get(entity, 0.0), 3),
+            }
+    total_capital = graph.non_eu_total(operator, "capital", is_eu)
+    total_voting = graph.non_eu_total(operator, "voting", is_eu)
+    single_ok = worst is None or max(worst["capital"], worst["voting"]) <= SINGLE_THRESHOLD
+    total_ok = total_capital <= TOTAL_THRESHOLD and total_voting <= TOTAL_THRESHOLD
+    if worst is None:
+        lines.append(f"No entity outside the EU holds any capital or voting rights of {name}.")
+    else:
+        verdict = "above" if not single_ok else "within"
+        lines.append(
+            f"Largest non-EU holder: {worst['name']} ({worst['country']}) with {_pct(worst['capital'])} of capital"
+            f" and {_pct(worst['voting'])} of voting rights, {verdict} the {_pct(SINGLE_THRESHOLD)} limit."
+        )
+    lines.append(
+        f"Non-EU entities together: {_pct(total_capital)} of capital and {_pct(total_voting)} of voting rights,"
+        f" {'within' if total_ok else 'above'} the {_pct(TOTAL_THRESHOLD)} limit."
+    )
+    return OwnershipTest(
+        passed=seat_in_eu and single_ok and total_ok,
+        seat_in_eu=seat_in_eu,
+        non_eu_single_max=worst,
+        non_eu_total_capital=total_capital,
+        non_eu_total_voting=total_voting,
+        explanation=lines,
+    )
+
+
+def _pct(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return f"{text} %"

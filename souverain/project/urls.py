@@ -1,0 +1,35 @@
+from django.contrib import admin
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from souverain.tenancy.permissions import Access
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+class SchemaView(SpectacularAPIView):
+    access = Access(read=frozenset({"operator-admin", "operator-ops", "tenant-admin", "tenant-member", "auditor"}))
+
+
+class DocsView(SpectacularSwaggerView):
+    access = SchemaView.access
+
+
+api_patterns = [
+    path("", include("souverain.tenancy.api.urls")),
+    path("", include("souverain.estate.api.urls")),
+    path("", include("souverain.sovereignty.api.urls")),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
+    path("docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/", include(api_patterns)),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("souverain.portal.urls")),
+]

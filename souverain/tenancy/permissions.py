@@ -1,0 +1,121 @@
+"""The one permission layer every API view and portal page uses.
+
+A view declares ``access = Access(read=..., write=..., tenant_lookup=...)``. ``RolePermission`` (the DRF
+default) refuses a view without one, so a new route cannot forget it; ``TenantScopedQuerysetMixin`` and
+``scope_queryset`` restrict tenant-scoped users to their tenant's rows. The route-walking tests in
+``souverain/core/tests/test_route_permissions.py`` check every route of the URL conf with every role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db.models import QuerySet
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from souverain.core.roles import ALL_ROLES, OPERATOR_ROLES, Role
+
+from .models import Membership, Tenant
+
+
+@dataclass(frozen=True)
+class Access:
+    read: frozenset[str] = field(default_factory=frozenset)
+    write: frozenset[str] = field(default_factory=frozenset)
+    # ORM path from the view's model to its Tenant; None when the objects are not tenant-owned.
+    tenant_lookup: str | None = None
+
+
+ESTATE_ACCESS = Access(read=ALL_ROLES, write=frozenset({Role.OPERATOR_ADMIN}))
+OPERATOR_ONLY = Access(read=OPERATOR_ROLES | {Role.AUDITOR}, write=frozenset({Role.OPERATOR_ADMIN}))
+AUTHENTICATED_READ_ONLY = Access(read=ALL_ROLES)
+
+
+def membership_of(user: Any) -> Membership | None:
+    if user is None or not user.is_authenticated:
+        return None
+    cached = getattr(user, "_souverain_membership", None)
+    if cached is None:
+        cached = Membership.objects.select_related("tenant").filter(user=user).first()
+        if cached is None and user.is_superuser:
+            cached = Membership(user=user, role=Role.OPERATOR_ADMIN)
+        user._souverain_membership = cached
+    return cached
+
+
+def role_of(user: Any) -> str | None:
+    membership = membership_of(user)
+    return membership.role if membership else None
+
+
+def tenant_of(user: Any) -> Tenant | None:
+    membership = membership_of(user)
+    return membership.tenant if membership and membership.tenant_id else None
+
+
+def access_of(view: Any, method: str) -> Access:
+    action = getattr(view, "action", None)
+    per_action = getattr(view, "action_access", {}) or {}
+    access = per_action.get(action) or getattr(view, "access", None)
+    if not isinstance(access, Access):
+        raise ImproperlyConfigured(f"{type(view).__name__} declares no Access policy")
+    return access
+
+
+def is_allowed(user: Any, access: Access, method: str) -> bool:
+    role = role_of(user)
+    if role is None:
+        return False
+    return role in (access.read if method in SAFE_METHODS else access.write)
+
+
+def scope_queryset(queryset: QuerySet, user: Any, access: Access) -> QuerySet:
+    """Restrict a queryset to the user's tenant when the objects are tenant-owned and the user is scoped."""
+    membership = membership_of(user)
+    if membership is None:
+        return queryset.none()
+    if access.tenant_lookup is None or not membership.is_tenant_scoped:
+        return queryset
+    return queryset.filter(**{access.tenant_lookup: membership.tenant_id})
+
+
+class RolePermission(BasePermission):
+    message = "Your role does not allow this."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        access = access_of(view, request.method)
+        return is_allowed(request.user, access, request.method)
+
+    def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:
+        access = access_of(view, request.method)
+        membership = membership_of(request.user)
+        if access.tenant_lookup is None or membership is None or not membership.is_tenant_scoped:
+            return True
+        model = type(obj)
+        return scope_queryset(model.objects.filter(pk=obj.pk), request.user, access).exists()
+
+
+class TenantScopedQuerysetMixin:
+    """For DRF views and Django class-based views: every queryset goes through ``scope_queryset``."""
+
+    access: Access
+
+    def get_queryset(self) -> QuerySet:
+        queryset = super().get_queryset()  # type: ignore[misc]
+        access = access_of(self, self.request.method)  # type: ignore[attr-defined]
+        return scope_queryset(queryset, self.request.user, access)  # type: ignore[attr-defined]
+
+
+class PortalAccessMixin(TenantScopedQuerysetMixin):
+    """Portal pages: anonymous users go to the login page; a role without access gets 403."""
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        from django.contrib.auth.views import redirect_to_login
+
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not is_allowed(request.user, access_of(self, request.method), request.method):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]

@@ -152,7 +152,7 @@ def estate_apply(file: str, prune: bool, fmt: str) -> None:
         console.print("the database already matches the file")
 
 
-@main.command()
+@main.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def manage(args: tuple[str, ...]) -> None:
     """Run a Django management command."""

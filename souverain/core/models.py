@@ -23,7 +23,11 @@ class ChangeLoggedModel(models.Model):
 
     def snapshot(self) -> dict[str, Any]:
         data = model_to_dict(self, exclude=["id", *self.changelog_exclude])
-        return {k: (list(v) if isinstance(v, (set, tuple)) else v) for k, v in data.items()}
+        # Many-to-many fields come back as model instances: keep their primary keys, sorted, for stable diffs.
+        return {
+            k: sorted(getattr(i, "pk", i) for i in v) if isinstance(v, (list, set, tuple)) else v
+            for k, v in data.items()
+        }
 
 
 class ObjectChange(models.Model):

@@ -101,8 +101,8 @@ class Cloud(ChangeLoggedModel):
     )
     vendor_access = models.CharField(max_length=20, choices=VendorAccess.choices, default=VendorAccess.NONE)
     hardware_vendors = models.ManyToManyField(LegalEntity, blank=True, related_name="hardware_for_clouds")
-    admin_staff_countries = models.JSONField(default=list)
-    support_staff_countries = models.JSONField(default=list)
+    admin_staff_countries = models.JSONField(default=list, blank=True)
+    support_staff_countries = models.JSONField(default=list, blank=True)
     key_custody = models.CharField(max_length=20, choices=KeyHolder.choices, default=KeyHolder.PROVIDER)
     key_custody_country = models.CharField(max_length=2, blank=True)
 

@@ -115,7 +115,7 @@ def read_files(extra_dir: str | Path | None = None) -> dict[str, dict[str, Any]]
         packaged = resources.files("souverain.kb").joinpath(f"{name}.yaml")
         doc = _to_jsonable(_read_yaml(packaged))
         _validate(name, doc, f"souverain/kb/{name}.yaml")
-        if extra_dir:
+        if extra_dir:  # operators' additions, validated against the same schemas
             extra = Path(extra_dir) / f"{name}.yaml"
             if extra.is_file():
                 extra_doc = _to_jsonable(_read_yaml(extra))
@@ -164,6 +164,11 @@ def _source_of(doc: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
         resolved = dict(sources.get(source, {"id": source}))
         resolved.setdefault("id", source)
         resolved.setdefault("checked", doc.get("checked"))
+        return resolved
+    if isinstance(source, dict) and isinstance(source.get("ref"), str):
+        resolved = {"id": source["ref"], **sources.get(source["ref"], {}),
+                    **{k: v for k, v in source.items() if k != "ref"}}
+        resolved.setdefault("checked", entry.get("checked") or doc.get("checked"))
         return resolved
     if isinstance(source, dict):
         return {"checked": doc.get("checked"), **source}

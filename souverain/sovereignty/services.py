@@ -42,7 +42,7 @@ def _rows_adequacy(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "country": entry.get("country") or "",
             "organisation": entry.get("organisation") or "",
             "scope": entry["scope"],
-            "decision": entry.get("decision", ""),
+            "decision": entry.get("decision") or "",
             "adopted": entry.get("adopted"),
             "notes": entry.get("notes", "") or "",
             "source": kbfiles._source_of(doc, entry),

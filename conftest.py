@@ -1,0 +1,69 @@
+"""Fixtures shared by every Django test: one user per role, a home tenant and a foreign tenant, API clients."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def tenants(db):
+    from souverain.tenancy.models import Tenant
+
+    home = Tenant.objects.create(slug="ministere", name="Ministère", default_data_classes=["diffusion_restreinte"])
+    foreign = Tenant.objects.create(slug="other-corp", name="Other Corp")
+    return {"home": home, "foreign": foreign}
+
+
+@pytest.fixture
+def role_users(db, tenants):
+    """username → user, for every role; tenant roles belong to the home tenant, plus a foreign tenant admin."""
+    from django.contrib.auth import get_user_model
+
+    from souverain.core.roles import Role
+    from souverain.tenancy.models import Membership
+
+    user_model = get_user_model()
+    users = {}
+    for role, tenant in (
+        (Role.OPERATOR_ADMIN, None),
+        (Role.OPERATOR_OPS, None),
+        (Role.AUDITOR, None),
+        (Role.TENANT_ADMIN, tenants["home"]),
+        (Role.TENANT_MEMBER, tenants["home"]),
+    ):
+        user = user_model.objects.create_user(username=str(role), password="pw-" + str(role))
+        Membership.objects.create(user=user, role=role, tenant=tenant)
+        users[str(role)] = user
+    foreign = user_model.objects.create_user(username="foreign-admin", password="pw-foreign")
+    Membership.objects.create(user=foreign, role=Role.TENANT_ADMIN, tenant=tenants["foreign"])
+    users["foreign-admin"] = foreign
+    return users
+
+
+@pytest.fixture
+def api_as(role_users):
+    from rest_framework.test import APIClient
+
+    def make(username: str | None) -> APIClient:
+        client = APIClient()
+        if username is not None:
+            client.force_authenticate(role_users[username])
+        return client
+
+    return make
+
+
+@pytest.fixture
+def kb_loaded(db):
+    from souverain.sovereignty.services import load_knowledge_base
+
+    load_knowledge_base("")
+
+
+@pytest.fixture
+def example_estate(kb_loaded):
+    from pathlib import Path
+
+    from souverain.estate.services import apply_file
+
+    apply_file(Path(__file__).parent / "examples" / "estate" / "souverain.yaml")

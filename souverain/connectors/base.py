@@ -1,0 +1,498 @@
+"""The connector interface every cloud provider implements.
+
+Verbs follow openstacksdk (``servers()``, ``get_server``, ``create_server``,
+``delete_server(ignore_missing=True)``, ``wait_for_server``) so that people who know the SDK know this
+layer. Unlike the SDK, every verb returns plain dicts in the provider API's own JSON representation
+(the keys the REST API uses, not SDK attribute names): the inventory stores them as they come, and a
+second provider does not have to imitate openstacksdk's resource classes.
+
+A provider implements ``iter_pages`` (the fast generic listing the inventory sync uses), ``supports``
+and the ``get_``/``create_``/``delete_`` verbs. Listings and waiters are derived here, once.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from collections.abc import Callable, Collection, Iterator
+from datetime import datetime
+from typing import Any, ClassVar
+
+from .errors import ConnectorError, NotFound, Timeout
+
+#: One object in the provider API's own JSON representation.
+Resource = dict[str, Any]
+#: One page of a listing, as the API returned it.
+Page = list[Resource]
+
+RESOURCE_KINDS: tuple[str, ...] = (
+    "servers",
+    "flavors",
+    "images",
+    "volumes",
+    "snapshots",
+    "networks",
+    "subnets",
+    "routers",
+    "ports",
+    "security_groups",
+    "security_group_rules",
+    "floating_ips",
+    "containers",
+    "projects",
+    "quotas",
+    "usage",
+)
+
+#: Default bound for the ``wait_for_*`` helpers, in seconds.
+WAIT_TIMEOUT = 300.0
+
+
+class Connector(abc.ABC):
+    """A connection to one region of one cloud, with one set of credentials.
+
+    Listings cover every project the credentials can see: all projects for an administrator, the
+    credentials' own project otherwise. ``changes_since`` is a lower bound, not an exact filter: a
+    listing given one returns at least every object changed since then, and may return more when
+    the API cannot filter on time (see each provider's notes). Callers that must notice deletions
+    reconcile against a full listing from time to time.
+    """
+
+    #: The registry key of the provider (``"openstack"``), set by ``registry.register``.
+    provider: ClassVar[str] = ""
+
+    # -- identity of the connection -------------------------------------------------------------
+
+    @property
+    @abc.abstractmethod
+    def cloud(self) -> str:
+        """The cloud's name as configured (a clouds.yaml entry, or the name given with the config)."""
+
+    @property
+    @abc.abstractmethod
+    def region(self) -> str | None:
+        """The region this connector talks to."""
+
+    @abc.abstractmethod
+    def supports(self, kind: str) -> bool:
+        """Whether this cloud offers ``kind`` (one of ``RESOURCE_KINDS``), from its service catalog."""
+
+    # -- generic listing ------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def iter_pages(
+        self, kind: str, *, changes_since: datetime | None = None, page_size: int | None = None
+    ) -> Iterator[Page]:
+        """Yield the pages of a listing of ``kind``, as the API returned them.
+
+        A page is fetched only while the previous one came back full, so a listing costs one request
+        per page and no trailing empty request. ``page_size`` is a wish: the cloud may cap it.
+        Raises ``NotSupported`` when the cloud lacks the kind.
+        """
+
+    def _items(self, kind: str, changes_since: datetime | None = None) -> Iterator[Resource]:
+        for page in self.iter_pages(kind, changes_since=changes_since):
+            yield from page
+
+    # -- servers --------------------------------------------------------------------------------
+
+    def servers(self, changes_since: datetime | None = None) -> Iterator[Resource]:
+        return self._items("servers", changes_since)
+
+    @abc.abstractmethod
+    def get_server(self, id: str) -> Resource: ...
+
+    @abc.abstractmethod
+    def create_server(
+        self,
+        name: str,
+        *,
+        flavor_id: str,
+        image_id: str | None = None,
+        networks: str | list[dict[str, Any]] = "auto",
+        min_count: int = 1,
+        max_count: int | None = None,
+        **attrs: Any,
+    ) -> Resource:
+        """Ask for a server (or ``min_count`` of them); returns the API's answer, usually id and links.
+
+        ``networks`` is ``"auto"``, ``"none"`` or a list of ``{"uuid": ...}``/``{"port": ...}``.
+        ``attrs`` are passed to the API unchanged, under the API's own names.
+        """
+
+    @abc.abstractmethod
+    def update_server(self, id: str, **attrs: Any) -> Resource: ...
+
+    @abc.abstractmethod
+    def delete_server(self, id: str, ignore_missing: bool = True) -> None: ...
+
+    def wait_for_server(
+        self,
+        id: str,
+        status: str = "ACTIVE",
+        *,
+        failures: Collection[str] = ("ERROR",),
+        timeout: float = WAIT_TIMEOUT,
+        interval: float = 0.5,
+    ) -> Resource:
+        return self._wait(self.get_server, id, status, failures, timeout, interval)
+
+    # -- flavors --------------------------------------------------------------------------------
+
+    def flavors(self) -> Iterator[Resource]:
+        return self._items("flavors")
+
+    @abc.abstractmethod
+    def get_flavor(self, id: str) -> Resource: ...
+
+    @abc.abstractmethod
+    def create_flavor(
+        self, name: str, *, ram: int, vcpus: int, disk: int = 0, is_public: bool = True, **attrs: Any
+    ) -> Resource: ...
+
+    @abc.abstractmethod
+    def delete_flavor(self, id: str, ignore_missing: bool = True) -> None: ...
+
+    # -- images ---------------------------------------------------------------------------------
+
+    def images(self, changes_since: datetime | None = None) -> Iterator[Resource]:
+        return self._items("images", changes_since)
+
+    @abc.abstractmethod
+    def get_image(self, id: str) -> Resource: ...
+
+    @abc.abstractmethod
+    def create_image(
+        self,
+        name: str,
+        *,
+        data: bytes | None = None,
+        disk_format: str = "raw",
+        container_format: str = "bare",
+        **attrs: Any,
+    ) -> Resource:
+        """Register an image and, when ``data`` is given, upload it."""
+
+    @abc.abstractmethod
+    def update_image(self, id: str, **attrs: Any) -> Resource: ...
+
+    @abc.abstractmethod
+    def delete_image(self, id: str, ignore_missing: bool = True) -> None: ...
+
+    def wait_for_image(
+        self,
+        id: str,
+        status: str = "active",
+        *,
+        failures: Collection[str] = ("killed",),
+        timeout: float = WAIT_TIMEOUT,
+        interval: float = 0.5,
+    ) -> Resource:
+        return self._wait(self.get_image, id, status, failures, timeout, interval)
+
+    # -- volumes and snapshots ------------------------------------------------------------------
+
+    def volumes(self, changes_since: datetime | None = None) -> Iterator[Resource]:
+        return self._items("volumes", changes_since)
+
+    @abc.abstractmethod
+    def get_volume(self, id: str) -> Resource: ...
+
+    @abc.abstractmethod
+    def create_volume(self, size: int, *, name: str | None = None, **attrs: Any) -> Resource: ...
+
+    @abc.abstractmethod
+    def update_volume(self, id: str, **attrs: Any) -> Resource: ...
+
+    @abc.abstractmethod
+    def delete_volume(self, id: str, ignore_missing: bool = True) -> None: ...
+
+    def wait_for_volume(
+        self,
+        id: str,
+        status: str = "available",
+        *,
+        failures: Collection[str] = ("error",),
+        timeout: float = WAIT_TIMEOUT,
+        interval: float = 0.5,
+    ) -> Resource:
+        return self._wait(self.get_volume, id, status, failures, timeout, interval)
+
+    def snapshots(self, changes_since: datetime | None = None) -> Iterator[Resource]:
+        return self._items("snapshots", changes_since)
+
+    @abc.abstractmethod
+    def get_snapshot(self, id: str) -> Resource: ...
+
+    @abc.abstractmethod
+    def create_snapshot(
+        self, volume_id: str, *, name: str | None = None, force: bool = False, **attrs: Any
+    ) -> Resource: ...
+
+    @abc.abstractmethod
+    def update_snapshot(self, id: str, **attrs: Any) -> Resource: ...
+
+    @abc.abstractmethod
+    def delete_snapshot(self, id: str, ignore_missing: bool = True) -> None: ...
+
+    def wait_for_snapshot(
+        self,
+        id: str,
+        status: str = "available",
+        *,
+        failures: Collection[str] = ("error",),
+        timeout: float = WAIT_TIMEOUT,
+        interval: float = 0.5,
+    ) -> Resource:
+        return self._wait(self.get_snapshot, id, status, failures, timeout, interval)
+
+    # -- networking -----------------------------------------------------------------------------
+
+    def networks(self, changes_since: datetime | None = None) -> Iterator[Resource]:
+        return self._items("networks", changes_since)
+
+    @abc.abstractmethod
+    def get_network(self, id: str) -> Resource: ...
+
+    @abc.abstractmethod
+    def create_network(self, name: str, **attrs: Any) -> Resource: ...
+
+    @abc.abstractmethod
+    def update_network(self, id: str, **attrs: Any) -> Resource: ...
+
+    @abc.abstractmethod
+    def delete_network(self, id: str, ignore_missing: bool = True) -> None: ...
+
+    def subnets(self, changes_since: datetime | None = None) -> Iterator[Resource]:
+        return self._items("subnets", changes_since)
+
+    @abc.abstractmethod
+    def get_subnet(self, id: str) -> Resource: ...
+
+    @abc.abstractmethod
+    def create_subnet(
+        self, network_id: str, *, cidr: str, ip_version: int = 4, name: str | None = None, **attrs: Any
+    ) -> Resource: ...
+
+    @abc.abstractmethod
+    def update_subnet(self, id: str, **attrs: Any) -> Resource: ...
+
+    @abc.abstractmethod
+    def delete_subnet(self, id: str, ignore_missing: bool = True) -> None: ...
+
+    def routers(self, changes_since: datetime | None = None) -> Iterator[Resource]:
+        return self._items("routers", changes_since)
+
+    @abc.abstractmethod
+    def get_router(self, id: str) -> Resource: ...
+
+    @abc.abstractmethod
+    def create_router(self, name: str, *, external_network_id: str | None = None, **attrs: Any) -> Resource: ...
+
+    @abc.abstractmethod
+    def update_router(self, id: str, **attrs: Any) -> Resource: ...
+
+    @abc.abstractmethod
+    def delete_router(self, id: str, ignore_missing: bool = True) -> None: ...
+
+    @abc.abstractmethod
+    def add_interface_to_router(
+        self, router_id: str, *, subnet_id: str | None = None, port_id: str | None = None
+    ) -> Resource: ...
+
+    @abc.abstractmethod
+    def remove_interface_from_router(
+        self, router_id: str, *, subnet_id: str | None = None, port_id: str | None = None
+    ) -> Resource: ...
+
+    def ports(self, changes_since: datetime | None = None) -> Iterator[Resource]:
+        return self._items("ports", changes_since)
+
+    @abc.abstractmethod
+    def get_port(self, id: str) -> Resource: ...
+
+    @abc.abstractmethod
+    def create_port(self, network_id: str, *, name: str | None = None, **attrs: Any) -> Resource: ...
+
+    @abc.abstractmethod
+    def update_port(self, id: str, **attrs: Any) -> Resource: ...
+
+    @abc.abstractmethod
+    def delete_port(self, id: str, ignore_missing: bool = True) -> None: ...
+
+    def security_groups(self, changes_since: datetime | None = None) -> Iterator[Resource]:
+        return self._items("security_groups", changes_since)
+
+    @abc.abstractmethod
+    def get_security_group(self, id: str) -> Resource: ...
+
+    @abc.abstractmethod
+    def create_security_group(self, name: str, *, description: str = "", **attrs: Any) -> Resource: ...
+
+    @abc.abstractmethod
+    def update_security_group(self, id: str, **attrs: Any) -> Resource: ...
+
+    @abc.abstractmethod
+    def delete_security_group(self, id: str, ignore_missing: bool = True) -> None: ...
+
+    def security_group_rules(self, changes_since: datetime | None = None) -> Iterator[Resource]:
+        return self._items("security_group_rules", changes_since)
+
+    @abc.abstractmethod
+    def get_security_group_rule(self, id: str) -> Resource: ...
+
+    @abc.abstractmethod
+    def create_security_group_rule(
+        self,
+        security_group_id: str,
+        *,
+        direction: str = "ingress",
+        ethertype: str = "IPv4",
+        protocol: str | None = None,
+        port_range_min: int | None = None,
+        port_range_max: int | None = None,
+        remote_ip_prefix: str | None = None,
+        **attrs: Any,
+    ) -> Resource: ...
+
+    @abc.abstractmethod
+    def delete_security_group_rule(self, id: str, ignore_missing: bool = True) -> None: ...
+
+    def floating_ips(self, changes_since: datetime | None = None) -> Iterator[Resource]:
+        return self._items("floating_ips", changes_since)
+
+    @abc.abstractmethod
+    def get_floating_ip(self, id: str) -> Resource: ...
+
+    @abc.abstractmethod
+    def create_floating_ip(self, floating_network_id: str, *, port_id: str | None = None, **attrs: Any) -> Resource: ...
+
+    @abc.abstractmethod
+    def update_floating_ip(self, id: str, **attrs: Any) -> Resource: ...
+
+    @abc.abstractmethod
+    def delete_floating_ip(self, id: str, ignore_missing: bool = True) -> None: ...
+
+    # -- object storage -------------------------------------------------------------------------
+
+    def containers(self) -> Iterator[Resource]:
+        return self._items("containers")
+
+    @abc.abstractmethod
+    def get_container(self, name: str) -> Resource: ...
+
+    @abc.abstractmethod
+    def create_container(self, name: str, **attrs: Any) -> Resource: ...
+
+    @abc.abstractmethod
+    def delete_container(self, name: str, ignore_missing: bool = True) -> None: ...
+
+    # -- projects, quotas, usage ----------------------------------------------------------------
+
+    def projects(self) -> Iterator[Resource]:
+        return self._items("projects")
+
+    @abc.abstractmethod
+    def get_project(self, id: str) -> Resource: ...
+
+    @abc.abstractmethod
+    def create_project(
+        self, name: str, *, domain_id: str = "default", description: str = "", **attrs: Any
+    ) -> Resource: ...
+
+    @abc.abstractmethod
+    def update_project(self, id: str, **attrs: Any) -> Resource: ...
+
+    @abc.abstractmethod
+    def delete_project(self, id: str, ignore_missing: bool = True) -> None: ...
+
+    @abc.abstractmethod
+    def quotas(self, project_id: str) -> Resource:
+        """The project's limits, grouped by service (e.g. ``{"compute": {...}, "network": {...}}``)."""
+
+    @abc.abstractmethod
+    def set_quotas(self, project_id: str, **limits: int) -> Resource:
+        """Change some limits, named as the API names them (``instances``, ``volumes``, ``port``...).
+
+        Returns the project's limits afterwards, as ``quotas`` does.
+        """
+
+    @abc.abstractmethod
+    def usage(self, project_id: str) -> Resource:
+        """What the project uses against each limit, grouped by service like ``quotas``."""
+
+    def _per_project_pages(self, read: Callable[[str], Resource], page_size: int | None) -> Iterator[Page]:
+        """Pages of ``read(project_id)`` for every visible project: how quotas and usage are inventoried.
+
+        The APIs have no listing across projects for these, so this costs one call per project and
+        service; ``project_id`` is added to each dict so the page can be stored as it is.
+        """
+        for projects in self.iter_pages("projects", page_size=page_size):
+            yield [{"project_id": project["id"], **read(project["id"])} for project in projects]
+
+    # -- waiting --------------------------------------------------------------------------------
+
+    def wait_for_delete(
+        self, kind: str, id: str, *, timeout: float = WAIT_TIMEOUT, interval: float = 0.5
+    ) -> None:
+        """Wait until ``get_<kind>`` says NotFound (deletion is asynchronous for servers, volumes...)."""
+        get = self._getter(kind)
+        deadline = time.monotonic() + timeout
+        delays = _poll_delays(interval)
+        while True:
+            try:
+                get(id)
+            except NotFound:
+                return
+            self._sleep_before(deadline, next(delays), f"{kind} {id} still exists after {timeout:.0f}s")
+
+    def _getter(self, kind: str) -> Callable[[str], Resource]:
+        getter = getattr(self, f"get_{kind[:-1]}", None) if kind in RESOURCE_KINDS else None
+        if getter is None:
+            raise ValueError(f"no getter for kind {kind!r}")
+        return getter  # type: ignore[no-any-return]
+
+    def _wait(
+        self,
+        get: Callable[[str], Resource],
+        id: str,
+        status: str,
+        failures: Collection[str],
+        timeout: float,
+        interval: float,
+    ) -> Resource:
+        deadline = time.monotonic() + timeout
+        failed = {f.lower() for f in failures}
+        delays = _poll_delays(interval)
+        while True:
+            current = get(id)
+            state = str(current.get("status", ""))
+            if state.lower() == status.lower():
+                return current
+            if state.lower() in failed:
+                # A failure status is an answer, not a transient state: waiting longer will not help.
+                raise ConnectorError(f"{id} went to {state} while waiting for {status}",
+                                     cloud=self.cloud, region=self.region)
+            self._sleep_before(deadline, next(delays), f"{id} still {state} after {timeout:.0f}s (wanted {status})")
+
+    def _sleep_before(self, deadline: float, delay: float, message: str) -> None:
+        if time.monotonic() + delay > deadline:
+            raise Timeout(message, cloud=self.cloud, region=self.region)
+        time.sleep(delay)
+
+    def __repr__(self) -> str:
+        # Never include configuration here: it may hold credentials.
+        return f"<{type(self).__name__} {self.provider}:{self.cloud}/{self.region}>"
+
+
+def _poll_delays(first: float) -> Iterator[float]:
+    """Polling intervals growing from ``first`` to 5 s.
+
+    Short first polls because the test-bed and small objects settle in seconds; the cap keeps a long
+    wait on a real cloud from sending hundreds of requests.
+    """
+    delay = first
+    while True:
+        yield delay
+        delay = min(delay * 1.5, 5.0)
+

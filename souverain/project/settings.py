@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "souverain.tenancy",
     "souverain.sovereignty",
     "souverain.estate",
+    "souverain.jobs",
+    "souverain.inventory",
+    "souverain.policy",
     "souverain.portal",
 ]
 

@@ -22,6 +22,9 @@ api_patterns = [
     path("", include("souverain.tenancy.api.urls")),
     path("", include("souverain.estate.api.urls")),
     path("", include("souverain.sovereignty.api.urls")),
+    path("", include("souverain.jobs.api.urls")),
+    path("", include("souverain.inventory.api.urls")),
+    path("", include("souverain.policy.api.urls")),
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -54,7 +54,7 @@ safeguards(transfer) := [s | some s in input.workload.safeguards; s.country in {
 deny contains {
 	"rule": "gdpr_transfers.unlawful_transfer",
 	"message": sprintf(
-		"Region %s: personal data (%s) would go to %s by %s, with no adequacy decision and no declared safeguard.",
+		"Region %s: personal data (%s) would go to %s (%s) with no adequacy decision and no declared safeguard.",
 		[lib.region, lib.list(personal_data), transfer.country, transfer.channel],
 	),
 	"facts": object.union(transfer, {"data_classes": personal_data}),
@@ -69,7 +69,7 @@ deny contains {
 warn contains {
 	"rule": "gdpr_transfers.safeguard_relied_on",
 	"message": sprintf(
-		"Region %s: personal data goes to %s by %s under %s; a transfer impact assessment is needed.",
+		"Region %s: personal data goes to %s (%s) under %s; a transfer impact assessment is needed.",
 		[lib.region, transfer.country, transfer.channel, lib.list(mechanisms)],
 	),
 	"facts": object.union(transfer, {"mechanisms": mechanisms}),

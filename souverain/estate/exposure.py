@@ -14,7 +14,7 @@ from typing import Any
 
 from souverain.sovereignty.kb import KnowledgeBase, LawInfo
 
-from .ownership import ownership_test
+from .ownership import OwnershipGraph, ownership_test
 from .snapshot import CloudData, EstateData, RegionData
 
 ACCESS_LEVELS_WITH_ACCESS = {"remote_support", "operations"}
@@ -35,20 +35,29 @@ def _entity_label(estate: EstateData, entity_id: str) -> str:
     return f"{entity.name} ({entity.country})" if entity else entity_id
 
 
+def _chain_paths(estate: EstateData, graph: OwnershipGraph, entity_id: str, channel: str, links: list[str],
+                 facts: dict[str, Any]) -> list[Path]:
+    """One path per entity of ``entity_id``'s control chain: a subsidiary carries its parents' laws."""
+    paths = []
+    links = list(links)
+    countries_seen: set[str] = set()
+    for index, (eid, relation) in enumerate(graph.control_chain(entity_id)):
+        if index > 0:
+            links.append(f"{relation} by {_entity_label(estate, eid)}")
+        entity = estate.entities.get(eid)
+        # A parent in a country already met on this chain adds no new law, only noise.
+        if entity is not None and entity.country not in countries_seen:
+            countries_seen.add(entity.country)
+            paths.append(Path(channel, entity.country, list(links),
+                              {**facts, "entity": eid, "country": entity.country, "depth": index}))
+    return paths
+
+
 def _paths(estate: EstateData, cloud: CloudData, region: RegionData, kb: KnowledgeBase) -> list[Path]:
     head = f"Region {cloud.id}/{region.id}"
-    paths: list[Path] = []
     graph = estate.graph()
-    chain = graph.control_chain(cloud.operator)
-    links = [f"cloud {cloud.name} operated by {_entity_label(estate, chain[0][0])}"]
-    for index, (entity_id, relation) in enumerate(chain):
-        if index > 0:
-            links.append(f"{relation} by {_entity_label(estate, entity_id)}")
-        entity = estate.entities.get(entity_id)
-        if entity is None:
-            continue
-        paths.append(Path("legal_control", entity.country, [head, *links],
-                          {"entity": entity_id, "country": entity.country, "depth": index}))
+    operator_link = f"cloud {cloud.name} operated by {_entity_label(estate, cloud.operator)}"
+    paths = _chain_paths(estate, graph, cloud.operator, "legal_control", [head, operator_link], {})
     for role, ids in (("primary", region.datacenters), ("backup", region.backup_datacenters)):
         for dc_id in ids:
             dc = estate.datacenters.get(dc_id)
@@ -56,36 +65,34 @@ def _paths(estate: EstateData, cloud: CloudData, region: RegionData, kb: Knowled
                 continue
             where = f"{dc.name} ({dc.city + ', ' if dc.city else ''}{dc.country})"
             label = "stores its data in" if role == "primary" else "backs up its data to"
+            facts = {"datacenter": dc.id, "role": role}
             paths.append(Path("data_location", dc.country, [f"{head} {label} {where}"],
-                              {"datacenter": dc.id, "country": dc.country, "role": role}))
-            operator = estate.entities.get(dc.operator)
-            if operator is not None and operator.id != cloud.operator:
-                paths.append(Path(
-                    "access", operator.country,
-                    [f"{head} {label} {where}", f"facility operated by {_entity_label(estate, operator.id)},"
-                     " with physical access to the equipment"],
-                    {"datacenter": dc.id, "facility_operator": operator.id, "country": operator.country},
-                ))
+                              {**facts, "country": dc.country}))
+            if dc.operator in estate.entities and dc.operator != cloud.operator:
+                facility = (f"facility operated by {_entity_label(estate, dc.operator)},"
+                            " with physical access to the equipment")
+                paths.extend(_chain_paths(estate, graph, dc.operator, "access", [f"{head} {label} {where}", facility],
+                                          {**facts, "facility_operator": dc.operator}))
     for kind, countries in (("admin", cloud.admin_staff_countries), ("support", cloud.support_staff_countries)):
+        verb = "administered" if kind == "admin" else "supported"
         for country in countries:
-            paths.append(Path("access", country, [f"{head} is {'administered' if kind == 'admin' else 'supported'}"
-                                                  f" by {kind} staff in {kb.country_name(country)} ({country})"],
+            paths.append(Path("access", country,
+                              [f"{head} is {verb} by {kind} staff in {kb.country_name(country)} ({country})"],
                               {"staff": kind, "country": country}))
     if cloud.stack_vendor and cloud.stack_vendor in estate.entities:
-        vendor = estate.entities[cloud.stack_vendor]
-        access = cloud.vendor_access in ACCESS_LEVELS_WITH_ACCESS
-        what = f"stack vendor {_entity_label(estate, vendor.id)} ({cloud.stack_distribution or 'stack'})"
-        detail = f"has {cloud.vendor_access.replace('_', ' ')} access" if access else (
-            f"supplies the software ({cloud.vendor_access.replace('_', ' ')})")
-        paths.append(Path("access" if access else "supply_chain", vendor.country,
-                          [f"{head} ← cloud {cloud.name} runs on {what}", detail],
-                          {"vendor": vendor.id, "country": vendor.country, "vendor_access": cloud.vendor_access}))
+        has_access = cloud.vendor_access in ACCESS_LEVELS_WITH_ACCESS
+        what = f"stack vendor {_entity_label(estate, cloud.stack_vendor)} ({cloud.stack_distribution or 'stack'})"
+        detail = (f"has {cloud.vendor_access.replace('_', ' ')} access" if has_access
+                  else f"supplies the software ({cloud.vendor_access.replace('_', ' ')})")
+        paths.extend(_chain_paths(estate, graph, cloud.stack_vendor, "access" if has_access else "supply_chain",
+                                  [f"{head} ← cloud {cloud.name} runs on {what}", detail],
+                                  {"vendor": cloud.stack_vendor, "vendor_access": cloud.vendor_access}))
     for vendor_id in cloud.hardware_vendors:
-        vendor = estate.entities.get(vendor_id)
-        if vendor is not None:
-            paths.append(Path("supply_chain", vendor.country,
-                              [f"{head} ← cloud {cloud.name} uses hardware from {_entity_label(estate, vendor.id)}"],
-                              {"hardware_vendor": vendor.id, "country": vendor.country}))
+        if vendor_id in estate.entities:
+            paths.extend(_chain_paths(
+                estate, graph, vendor_id, "supply_chain",
+                [f"{head} ← cloud {cloud.name} uses hardware from {_entity_label(estate, vendor_id)}"],
+                {"hardware_vendor": vendor_id}))
     return paths
 
 
@@ -158,7 +165,8 @@ def region_profile(estate: EstateData, cloud_id: str, region_id: str, kb: Knowle
             "dpf_certified": operator.dpf_valid_on(on),
             "chain": [
                 {"id": eid, "name": estate.entities[eid].name, "country": estate.entities[eid].country,
-                 "eu": kb.is_eu(estate.entities[eid].country), "relation": relation}
+                 "eu": kb.is_eu(estate.entities[eid].country), "relation": relation,
+                 "dpf_certified": estate.entities[eid].dpf_valid_on(on)}
                 for eid, relation in chain
             ],
         },

@@ -42,6 +42,8 @@ class OwnershipGraph:
     names: dict[str, str]
     holdings: list[Holding] = field(default_factory=list)
     parents: dict[str, str] = field(default_factory=dict)
+    # Dispersed holders (a listed company's public float) own shares but control nothing.
+    non_controlling: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         self._holders: dict[str, list[Holding]] = {}
@@ -92,7 +94,7 @@ class OwnershipGraph:
         if entity in self.parents:
             return self.parents[entity], "parent"
         for holding in self.holders_of(entity):
-            if holding.voting > CONTROL_THRESHOLD:
+            if holding.voting > CONTROL_THRESHOLD and holding.holder not in self.non_controlling:
                 return holding.holder, f"{_pct(holding.voting)} of voting rights"
         return None
 
@@ -107,9 +109,12 @@ class OwnershipGraph:
             if holder in seen:
                 break
             share = next((h for h in self.holders_of(current) if h.holder == holder), None)
-            relation = f"{_pct(share.capital)} owned" if share and why == "parent" else why
-            if share and why != "parent":
-                relation = f"{_pct(share.capital)} of capital, {why}"
+            if share is None:
+                relation = "controlled"
+            elif share.capital == share.voting:
+                relation = f"{_pct(share.capital)} owned"
+            else:
+                relation = f"{_pct(share.capital)} of capital and {_pct(share.voting)} of votes held"
             chain.append((holder, relation))
             seen.add(holder)
             current = holder

@@ -97,6 +97,7 @@ class EstateData:
             names={k: e.name for k, e in self.entities.items()},
             holdings=list(self.holdings),
             parents=dict(self.parents),
+            non_controlling=frozenset(k for k, e in self.entities.items() if e.kind == "public_float"),
         )
 
     def regions(self) -> list[tuple[CloudData, RegionData]]:

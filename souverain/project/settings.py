@@ -88,6 +88,7 @@ TEMPLATES = [
 _default_sqlite = f"sqlite:///{DATA_DIR / 'souverain.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets the in-process worker write while the web server reads.
     DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 30}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -131,6 +132,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Sovereignty-aware hybrid cloud manager: estate, sovereignty exposure, policies, inventory.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["souverain.tenancy.permissions.RolePermission"],
 }
 
 # Knowledge base: the packaged data files, plus an optional directory of operator additions.

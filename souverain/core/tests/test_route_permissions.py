@@ -26,10 +26,14 @@ def walk(patterns: list[Any], prefix: str = "") -> list[tuple[str, Any]]:
     routes = []
     for entry in patterns:
         if isinstance(entry, URLResolver):
-            routes.extend(walk(entry.url_patterns, prefix + str(entry.pattern)))
+            routes.extend(walk(entry.url_patterns, prefix + _clean(str(entry.pattern))))
         elif isinstance(entry, URLPattern):
-            routes.append((prefix + str(entry.pattern), entry.callback))
+            routes.append((prefix + _clean(str(entry.pattern)), entry.callback))
     return routes
+
+
+def _clean(pattern: str) -> str:
+    return pattern.removeprefix("^").removesuffix("$").replace("\\Z", "")
 
 
 def view_class(callback: Any) -> type | None:
@@ -88,8 +92,8 @@ def _fill(route: str, callback: Any, tenants: dict[str, Any], access: Access) ->
         return None
     lookup_field = getattr(cls, "lookup_field", "pk")
     value = str(getattr(obj, lookup_field if lookup_field != "pk" else "pk"))
-    url = re.sub(r"<(?:\w+:)?\w+>", value, route)
-    url = re.sub(r"\(\?P<\w+>[^)]*\)", value, url)
+    url = re.sub(r"\(\?P<\w+>[^)]*\)", value, route)
+    url = re.sub(r"<(?:\w+:)?\w+>", value, url)
     return url, obj
 
 
@@ -132,7 +136,7 @@ def test_every_route_enforces_roles_and_tenant_isolation(world, api_as, client, 
             allowed = role in access.read
             foreign_object = (
                 obj is not None and access.tenant_lookup is not None
-                and type(obj).objects.filter(pk=obj.pk, **{access.tenant_lookup: world["foreign"].pk}).exists()
+                and type(obj).objects.filter(pk=obj.pk).filter(**{access.tenant_lookup: world["foreign"].pk}).exists()
             )
             scoped = user.membership.tenant_id is not None
             if not allowed:

@@ -102,10 +102,13 @@ def set_input(interpreter: Interpreter, document: Any) -> None:
     interpreter.set_input_term(json.dumps(document, ensure_ascii=False))
 
 
-def query(interpreter: Interpreter, expression: str) -> Any:
-    """Value of the first expression of the query's first result, or UNDEFINED."""
+def query(interpreter: Interpreter, expression: str, binding: str | None = None) -> Any:
+    """Value of the first expression of the query's first result (or of the variable `binding`), or UNDEFINED.
+
+    Plain queries are compiled with every loaded module each time: use a bundle for repeated evaluation.
+    """
     output = _c.rego.regoQuery(interpreter._impl, expression.encode("utf-8"))
-    return _read_output(interpreter, output)
+    return _read_output(interpreter, output, binding)
 
 
 def query_entrypoint(interpreter: Interpreter, bundle: Any, entrypoint: str) -> Any:
@@ -120,7 +123,7 @@ def build(interpreter: Interpreter, entrypoints: list[str]) -> Any:
     return bundle
 
 
-def _read_output(interpreter: Interpreter, output: int | None) -> Any:
+def _read_output(interpreter: Interpreter, output: int | None, binding: str | None = None) -> Any:
     if not output:  # the compiler threw: rego-cpp kept the message on the interpreter
         raise RegoEvalError([EvalProblem(_c.rego_get_error(interpreter._impl))])
     try:
@@ -135,13 +138,16 @@ def _read_output(interpreter: Interpreter, output: int | None) -> Any:
             # A string built by a builtin can reach the JSON printer unescaped; read the node tree instead.
             if text.lstrip().startswith("(error"):
                 raise RegoEvalError([EvalProblem(m) for m in _sexpr_messages(text)]) from None
+            if binding is not None:
+                return _node_value(_c.rego_output_binding_at_index(output, 0, binding))
             return _node_value(_c.rego_output_expressions_at_index(output, 0), first=True)
         if isinstance(results, list):
             results = results[0] if results else {}
-        expressions = results.get("expressions", [])
-        if not expressions:
+        values = results.get("bindings", {}) if binding is not None else dict(enumerate(results.get("expressions", [])))
+        key = binding if binding is not None else 0
+        if key not in values:
             return UNDEFINED
-        value = expressions[0]
+        value = values[key]
         # A failing builtin (unknown function...) yields an error node where a value should be.
         if isinstance(value, str) and value.startswith("(error"):
             raise RegoEvalError([EvalProblem(m) for m in _sexpr_messages(value)])

@@ -160,3 +160,33 @@ LOGGING = {
     },
     "root": {"handlers": ["console", *(["file"] if LOG_FILE else [])], "level": LOG_LEVEL},
 }
+
+# --- Celery (scale mode), the periodic syncs and the in-process worker (embedded default) -------------------
+# Tasks carry job ids only; the Job rows are the record, so Celery keeps no results.
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = "UTC"
+# A task is acknowledged when done, and a worker takes one at a time: a killed worker's job is redelivered,
+# and two workers share two queued syncs instead of one prefetching both.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis redelivers an unacknowledged task after this many seconds: longer than the longest sync.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("SOUVERAIN_VISIBILITY_TIMEOUT", "21600"))}
+# Periodic syncs: Celery beat in scale mode, the in-process scheduler otherwise (same entries).
+SOUVERAIN_SYNC_INTERVAL = int(os.environ.get("SOUVERAIN_SYNC_INTERVAL", "300"))
+SOUVERAIN_FULL_SYNC_INTERVAL = int(os.environ.get("SOUVERAIN_FULL_SYNC_INTERVAL", "3600"))
+CELERY_BEAT_SCHEDULE = {
+    "inventory-incremental-sync": {"task": "souverain.inventory.tasks.schedule_sync",
+                                   "schedule": float(SOUVERAIN_SYNC_INTERVAL), "kwargs": {"full": False}},
+    "inventory-full-sync": {"task": "souverain.inventory.tasks.schedule_sync",
+                            "schedule": float(SOUVERAIN_FULL_SYNC_INTERVAL), "kwargs": {"full": True}},
+}
+SOUVERAIN_SYNC_AT_START = _env_bool("SOUVERAIN_SYNC_AT_START", True)
+# Per-cloud locks: Redis in scale mode (this URL, else the broker's when it is Redis), lease rows otherwise.
+SOUVERAIN_LOCK_URL = os.environ.get("SOUVERAIN_LOCK_URL", "")
+SOUVERAIN_SYNC_LOCK_WAIT = float(os.environ.get("SOUVERAIN_SYNC_LOCK_WAIT", "1800"))
+SOUVERAIN_SYNC_CLOUD_THREADS = int(os.environ.get("SOUVERAIN_SYNC_CLOUD_THREADS", "8"))
+SOUVERAIN_SYNC_KIND_THREADS = int(os.environ.get("SOUVERAIN_SYNC_KIND_THREADS", "4"))

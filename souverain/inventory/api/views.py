@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import renderers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from souverain.core.roles import ALL_ROLES, Role
+from souverain.tenancy.permissions import OPERATOR_ONLY, Access, TenantScopedQuerysetMixin
+
+from ..filtersets import ProjectMappingFilterSet, ResourceFilterSet, SyncStateFilterSet
+from ..models import ProjectMapping, Resource, SyncState
+from . import serializers
+
+# Everyone reads the inventory, tenant users their tenant's part only; only syncs write it.
+INVENTORY_ACCESS = Access(read=ALL_ROLES, tenant_lookup="tenant")
+
+CSV_COLUMNS = [
+    ("id", "id"), ("kind", "kind"), ("cloud", "cloud__slug"), ("region", "region__slug"),
+    ("project_id", "project_id"), ("tenant", "tenant__slug"), ("external_id", "external_id"), ("name", "name"),
+    ("status", "status"), ("tags", "tags"), ("managed", "managed"), ("first_seen", "first_seen"),
+    ("last_seen", "last_seen"), ("gone_at", "gone_at"),
+]
+
+
+class CSVRenderer(renderers.BaseRenderer):
+    """Selected by ``?format=csv`` (or ``Accept: text/csv``); the list streams every matching row."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        rows = data.get("results", [data]) if isinstance(data, dict) else list(data or [])
+        out = io.StringIO()
+        if rows and isinstance(rows[0], dict):
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]), extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+        return out.getvalue().encode()
+
+
+class ResourceViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    """Every resource of every cloud. The list shows present resources unless ``presence`` says otherwise;
+    ``?format=csv`` exports every matching row."""
+
+    access = INVENTORY_ACCESS
+    queryset = Resource.objects.select_related("cloud", "region", "tenant")
+    serializer_class = serializers.ResourceSerializer
+    filterset_class = ResourceFilterSet
+    renderer_classes = [renderers.JSONRenderer, renderers.BrowsableAPIRenderer, CSVRenderer]
+    ordering_fields = ["id", "name", "kind", "status", "first_seen", "last_seen", "gone_at", "project_id",
+                       "cloud__slug", "region__slug", "tenant__slug"]
+    ordering = ["name", "id"]
+
+    def get_serializer_class(self) -> type:
+        if self.action == "list" and self.request.query_params.get("attrs", "").lower() not in ("1", "true", "yes"):
+            return serializers.ResourceListSerializer
+        return super().get_serializer_class()
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        if self.action == "list" and not self.request.query_params.get("presence"):
+            queryset = queryset.filter(gone_at__isnull=True)
+        return queryset
+
+    @extend_schema(parameters=[
+        OpenApiParameter("attrs", OpenApiTypes.BOOL, description="Include each resource's raw attributes"),
+        OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="csv: every matching row"),
+    ])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        if getattr(request.accepted_renderer, "format", None) == "csv":
+            return self._export(self.filter_queryset(self.get_queryset()))
+        queryset = self.filter_queryset(self.get_queryset())
+        if self.get_serializer_class() is serializers.ResourceListSerializer:
+            queryset = queryset.defer("attrs")
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def _export(self, queryset: QuerySet) -> StreamingHttpResponse:
+        rows = queryset.values_list(*[path for _, path in CSV_COLUMNS])
+
+        def lines() -> Iterator[str]:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow([name for name, _ in CSV_COLUMNS])
+            for count, row in enumerate(rows.iterator(chunk_size=2000), 1):
+                writer.writerow([";".join(v) if isinstance(v, list) else "" if v is None else v for v in row])
+                if count % 500 == 0:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+            yield buffer.getvalue()
+
+        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="inventory.csv"'
+        return response
+
+    @extend_schema(responses=serializers.ResourceChangeSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        """What changed, when, and which sync found it, newest first."""
+        resource = self.get_object()
+        page = self.paginate_queryset(resource.changes.order_by("-time", "-id"))
+        return self.get_paginated_response(serializers.ResourceChangeSerializer(page, many=True).data)
+
+
+class SyncStateViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    """How fresh each kind of each region is, and why not when a sync failed."""
+
+    access = OPERATOR_ONLY
+    queryset = SyncState.objects.select_related("cloud", "region")
+    serializer_class = serializers.SyncStateSerializer
+    filterset_class = SyncStateFilterSet
+
+
+class ProjectMappingViewSet(TenantScopedQuerysetMixin, viewsets.ModelViewSet):
+    """Which tenant owns which cloud project; changing one re-assigns the project's resources at once."""
+
+    access = Access(read=ALL_ROLES, write=frozenset({Role.OPERATOR_ADMIN}), tenant_lookup="tenant")
+    queryset = ProjectMapping.objects.select_related("cloud", "tenant")
+    serializer_class = serializers.ProjectMappingSerializer
+    filterset_class = ProjectMappingFilterSet

@@ -1,0 +1,118 @@
+"""Filters of the inventory API.
+
+Multi-valued filters take repeated parameters or commas (``?kind=server,volume`` or ``?kind=server&kind=volume``).
+Clouds, regions and tenants are named by slug and resolved to ids first, so the big table is filtered on
+its own indexed columns without joins.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import django_filters
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from souverain.estate.models import Cloud, Region
+from souverain.tenancy.models import Tenant
+
+from .kinds import BY_LISTING, BY_NAME
+from .models import ProjectMapping, Resource, SyncState
+
+
+def _values(data: Any, name: str) -> list[str]:
+    raw = data.getlist(name) if hasattr(data, "getlist") else [data.get(name, "")]
+    return [v.strip() for value in raw for v in str(value).split(",") if v.strip()]
+
+
+class MultiValueFilter(django_filters.CharFilter):
+    """A CharFilter whose method receives every value given, repeated or comma-separated."""
+
+    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
+        if not value:
+            return qs
+        return self.get_method(qs)(qs, self.field_name, _values(self.parent.data, self.field_name))
+
+
+class ResourceFilterSet(django_filters.FilterSet):
+    cloud = MultiValueFilter(method="filter_cloud", help_text="Cloud slug(s)")
+    region = MultiValueFilter(method="filter_region", help_text="Region slug(s), or cloud/region")
+    tenant = MultiValueFilter(method="filter_tenant", help_text="Tenant slug(s)")
+    kind = MultiValueFilter(method="filter_kind", help_text="server, volume, network, port, quota...")
+    status = MultiValueFilter(method="filter_status", help_text="The cloud's status (case does not matter)")
+    tag = MultiValueFilter(method="filter_tag", help_text="Has all these tags")
+    q = django_filters.CharFilter(method="filter_q", help_text="Name contains, or the cloud's id is")
+    presence = django_filters.ChoiceFilter(
+        method="filter_presence", choices=[("present", "present"), ("gone", "gone"), ("all", "all")],
+        help_text="present (default for the list), gone, or all",
+    )
+    mapped = django_filters.BooleanFilter(field_name="tenant", lookup_expr="isnull", exclude=True,
+                                          help_text="Whether its cloud project maps to a tenant")
+
+    class Meta:
+        model = Resource
+        fields = ["cloud", "region", "tenant", "kind", "status", "tag", "q", "presence", "managed", "project_id",
+                  "external_id", "mapped"]
+
+    def filter_cloud(self, qs: QuerySet, name: str, values: list[str]) -> QuerySet:
+        return qs.filter(cloud_id__in=list(Cloud.objects.filter(slug__in=values).values_list("id", flat=True)))
+
+    def filter_region(self, qs: QuerySet, name: str, values: list[str]) -> QuerySet:
+        match = Q(pk__in=[])
+        for value in values:
+            cloud, _, region = value.rpartition("/")
+            match |= Q(slug=region, cloud__slug=cloud) if cloud else Q(slug=region)
+        return qs.filter(region_id__in=list(Region.objects.filter(match).values_list("id", flat=True)))
+
+    def filter_tenant(self, qs: QuerySet, name: str, values: list[str]) -> QuerySet:
+        return qs.filter(tenant_id__in=list(Tenant.objects.filter(slug__in=values).values_list("id", flat=True)))
+
+    def filter_kind(self, qs: QuerySet, name: str, values: list[str]) -> QuerySet:
+        # Both the inventory's names and the connector's plurals are accepted (server, servers).
+        kinds = set()
+        for value in values:
+            info = BY_NAME.get(value) or BY_LISTING.get(value)
+            kinds.add(info.name if info else value)
+        return qs.filter(kind__in=kinds)
+
+    def filter_status(self, qs: QuerySet, name: str, values: list[str]) -> QuerySet:
+        return qs.filter(status__in=[v.lower() for v in values])
+
+    def filter_tag(self, qs: QuerySet, name: str, values: list[str]) -> QuerySet:
+        for tag in values:
+            if connection.vendor == "postgresql":
+                qs = qs.filter(tags__contains=[tag])
+            else:
+                # SQLite has no JSON containment: match the quoted element in the JSON text instead.
+                qs = qs.filter(tags__icontains=json.dumps(tag))
+        return qs
+
+    def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        return qs.filter(Q(name__icontains=value) | Q(external_id=value)) if value else qs
+
+    def filter_presence(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "present":
+            return qs.filter(gone_at__isnull=True)
+        if value == "gone":
+            return qs.filter(gone_at__isnull=False)
+        return qs
+
+
+class SyncStateFilterSet(django_filters.FilterSet):
+    cloud = django_filters.CharFilter(field_name="cloud__slug")
+    region = django_filters.CharFilter(field_name="region__slug")
+
+    class Meta:
+        model = SyncState
+        fields = ["cloud", "region", "kind", "status"]
+
+
+class ProjectMappingFilterSet(django_filters.FilterSet):
+    cloud = django_filters.CharFilter(field_name="cloud__slug")
+    tenant = django_filters.CharFilter(field_name="tenant__slug")
+
+    class Meta:
+        model = ProjectMapping
+        fields = ["cloud", "tenant", "project_id"]

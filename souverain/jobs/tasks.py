@@ -1,0 +1,35 @@
+"""Celery's side of the jobs (scale mode): one task runs one job row, by id.
+
+Safe to deliver twice (the row is claimed with a conditional UPDATE) and quiet when the job is gone.
+A job that cannot run now (lock busy, database unreachable) is retried with exponential backoff and
+jitter; the ``Job`` row, not Celery's result backend, is the record the portal shows.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from . import services
+
+MAX_RETRIES = 10
+
+
+def backoff(retries: int, base: float = 2.0, cap: float = 300.0) -> float:
+    """Seconds before retry ``retries + 1``: exponential, capped, with "equal jitter" (never immediate)."""
+    ceiling = min(cap, base * 2**retries)
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+@shared_task(bind=True, name="souverain.jobs.tasks.run_job", acks_late=True, max_retries=MAX_RETRIES,
+             ignore_result=True)
+def run_job(self, job_id: int) -> str | None:  # noqa: ANN001 - Celery's bound task
+    worker = f"{self.request.hostname or 'celery'}:{os.getpid()}"
+    try:
+        job = services.run_job(int(job_id), worker=worker)
+    except (services.RetryLater, OperationalError, InterfaceError) as exc:
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+    return job.status if job is not None else None

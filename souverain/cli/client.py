@@ -19,8 +19,9 @@ def config_path() -> Path:
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, body: Any = None) -> None:
         self.status = status
+        self.body = body
         super().__init__(message)
 
 
@@ -59,7 +60,7 @@ class Client:
                 body = response.json()
             except ValueError:
                 body = response.text[:300]
-            raise ApiError(response.status_code, f"{method} {path} failed ({response.status_code}): {body}")
+            raise ApiError(response.status_code, f"{method} {path} failed ({response.status_code}): {body}", body)
         return response.json() if response.content else None
 
     def get(self, path: str, **params: Any) -> Any:

@@ -259,6 +259,117 @@ def region_exposure(region_key: str, on: str | None, fmt: str) -> None:
     print_exposure(data)
 
 
+def _read_structured(path: str) -> dict:
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror}")
+    except yaml.YAMLError as exc:
+        fail(f"{path}: not valid YAML/JSON: {exc}")
+    if not isinstance(data, dict):
+        fail(f"{path}: a workload is a mapping (see docs/policies.md)")
+    return data
+
+
+@main.command()
+@click.option("--workload", "workload_file", required=True, type=click.Path(dir_okay=False),
+              help="Workload descriptor (YAML or JSON).")
+@click.option("--on", "on", default=None, help="Decision date YYYY-MM-DD (default today).")
+@click.option("--estate", "estate_file", default=None, type=click.Path(dir_okay=False),
+              help="Evaluate against an estate file, without a database or server (what-if).")
+@FORMAT_OPTION
+def place(workload_file: str, on: str | None, estate_file: str | None, fmt: str) -> None:
+    """Where may a workload go? Allowed regions ranked; every denial with its reasons."""
+    workload = _read_structured(workload_file)
+    if on:
+        try:
+            dt.date.fromisoformat(on)
+        except ValueError:
+            fail(f"--on: '{on}' is not a date (YYYY-MM-DD)")
+    if estate_file:
+        result = _place_offline(workload, estate_file, on)
+    else:
+        result = _api_call(lambda: _client().request("POST", "/api/placement/", json={"workload": workload, "on": on}))
+    if fmt == "json":
+        emit({"allowed": result["allowed"], "denied": result["denied"]}, fmt)
+        return
+    from .placement_view import print_placement
+
+    print_placement(result)
+
+
+def _place_offline(workload: dict, estate_file: str, on: str | None) -> dict:
+    """No database: the estate file and the packaged knowledge base only."""
+    _django()  # settings only: nothing below queries a database
+    from souverain.estate import estatefile, snapshot
+    from souverain.policy import services as policy_services
+    from souverain.policy.engine import Engine
+    from souverain.policy.workloads import WorkloadError
+    from souverain.sovereignty.kb import packaged
+
+    kb = packaged(os.environ.get("SOUVERAIN_KB_EXTRA_DIR") or None)
+    try:
+        doc = estatefile.load(estate_file, kb)
+    except estatefile.EstateFileError as exc:
+        _report_problems(exc, "table")
+    try:
+        return policy_services.place(workload, dt.date.fromisoformat(on) if on else None,
+                                     estate=snapshot.from_document(doc), kb=kb, engine=Engine(),
+                                     use_tenant_defaults=False)
+    except WorkloadError as exc:
+        fail("; ".join(exc.problems))
+        raise
+
+
+@main.group()
+def policy() -> None:
+    """Operators' own Rego policies: upload (compiled and tested first), list, versions."""
+
+
+@policy.command("upload")
+@click.argument("name")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--tests", "tests_file", required=True, type=click.Path(dir_okay=False, exists=True),
+              help="The policy's Rego tests (test_ rules), run before activation.")
+@FORMAT_OPTION
+def policy_upload(name: str, file: str, tests_file: str, fmt: str) -> None:
+    """Upload FILE as a new version of policy NAME (package souverain.custom.NAME)."""
+    from .client import ApiError
+
+    source = Path(file).read_text(encoding="utf-8")
+    tests = Path(tests_file).read_text(encoding="utf-8")
+    try:
+        body = _client().request("POST", "/api/policies/upload/",
+                                 json={"name": name, "source": source, "tests": tests})
+    except ApiError as exc:
+        if exc.status == 422:
+            body = exc.body
+        else:
+            fail(str(exc))
+            return
+    if fmt == "json":
+        emit(body, fmt)
+    else:
+        for error in body.get("errors", []):
+            where = f"{file}:{error['line']}:{error['column']}" if error.get("line") else file
+            click.echo(f"{where}: {error['message']}", err=True)
+        for failed in (body.get("tests") or {}).get("failed", []):
+            click.echo(f"test failed: {failed['name']}: {failed['message']}", err=True)
+        console.print(f"{name} v{body['number']}: {body['status']}")
+    if body.get("status") != "active":
+        raise SystemExit(1)
+
+
+@policy.command("list")
+@FORMAT_OPTION
+def policy_list(fmt: str) -> None:
+    data = _api_call(lambda: _client().list_all("/api/policies/"))
+    emit(data, fmt, [("name", "Policy"), ("active_version", "Active version"), ("description", "Description")])
+
+
 @main.group()
 def testbed() -> None:
     """A real OpenStack (two clouds) on loopback, for trying Souverain and for its tests."""

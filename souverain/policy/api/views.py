@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from souverain.core.roles import ALL_ROLES, Role
+from souverain.estate.api.views import parse_date_param
+from souverain.tenancy.permissions import Access, tenant_of
+
+from .. import services
+from ..models import OperatorPolicy
+from ..workloads import WorkloadError
+from . import serializers
+
+POLICY_ACCESS = Access(read=ALL_ROLES, write=frozenset({Role.OPERATOR_ADMIN}))
+
+
+class PlacementView(APIView):
+    """Where may a workload go? Allowed regions ranked, denied regions with every reason (docs/policies.md)."""
+
+    # Placement only reads: every role may ask, tenant users for their own tenant only.
+    access = Access(read=ALL_ROLES, write=ALL_ROLES)
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        workload = dict(request.data.get("workload", request.data))
+        on = parse_date_param(request.data.get("on") or request.query_params.get("on"))
+        tenant = tenant_of(request.user)
+        if tenant is not None:
+            if workload.get("tenant") not in (None, tenant.slug):
+                raise PermissionDenied("You can only place workloads of your own tenant.")
+            workload["tenant"] = tenant.slug
+        try:
+            return Response(services.place(workload, on))
+        except WorkloadError as exc:
+            raise ValidationError({"workload": exc.problems}) from exc
+
+
+class OperatorPolicyViewSet(viewsets.ReadOnlyModelViewSet):
+    access = POLICY_ACCESS
+    action_access = {"upload": POLICY_ACCESS, "deactivate": POLICY_ACCESS}
+    queryset = OperatorPolicy.objects.select_related("active_version")
+    serializer_class = serializers.OperatorPolicySerializer
+    lookup_field = "name"
+
+    @extend_schema(request=serializers.PolicyUploadSerializer, responses={201: serializers.PolicyVersionSerializer,
+                                                                          422: serializers.PolicyVersionSerializer})
+    @action(detail=False, methods=["post"])
+    def upload(self, request: Request) -> Response:
+        """Upload a module version: compiled and tested first; a broken one is stored as rejected, never active."""
+        payload = serializers.PolicyUploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        result = services.upload_policy(data["name"], data["source"], data["tests"], request.user,
+                                        data["description"])
+        body = serializers.PolicyVersionSerializer(result.version).data
+        return Response(body, status=status.HTTP_201_CREATED if result.activated else 422)
+
+    @action(detail=True, methods=["get"])
+    def versions(self, request: Request, name: str | None = None) -> Response:
+        policy = self.get_object()
+        return Response(serializers.PolicyVersionSerializer(policy.versions.all(), many=True).data)
+
+    @action(detail=True, methods=["get"])
+    def activations(self, request: Request, name: str | None = None) -> Response:
+        policy = self.get_object()
+        return Response(serializers.PolicyActivationSerializer(policy.activations.all(), many=True).data)
+
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request: Request, name: str | None = None) -> Response:
+        services.deactivate_policy(self.get_object(), request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BuiltinPacksView(APIView):
+    access = Access(read=ALL_ROLES)
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        from ..engine import builtin_modules, load_packs_config
+
+        config = load_packs_config()
+        modules = {m.name: m.source for m in builtin_modules(tests=True)}
+        packs = []
+        for name, pack in config.get("packs", {}).items():
+            packs.append({"name": name, "title": pack.get("title"), "source": pack.get("source"),
+                          "applies_when": pack.get("applies_when"), "rego": modules.get(f"{name}.rego", ""),
+                          "tests": modules.get(f"{name}_test.rego", "")})
+        return Response({"packs": packs})

@@ -1,0 +1,65 @@
+"""Operators' own Rego modules, versioned: a version is activated only after it compiles and its tests pass."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OperatorPolicy(models.Model):
+    name = models.SlugField(unique=True, max_length=80,
+                            help_text=_("Module name; its package is souverain.custom.<name>"))
+    description = models.TextField(blank=True)
+    active_version = models.OneToOneField("PolicyVersion", null=True, blank=True, on_delete=models.SET_NULL,
+                                          related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PolicyVersion(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SUPERSEDED = "superseded", _("Superseded")
+        REJECTED = "rejected", _("Rejected")
+
+    policy = models.ForeignKey(OperatorPolicy, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    source = models.TextField()
+    test_source = models.TextField(help_text=_("The module's tests: test_ rules, in a separate module"))
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=12, choices=Status.choices)
+    errors = models.JSONField(default=list, blank=True)  # [{module, line, column, message}]
+    tests = models.JSONField(default=dict, blank=True)  # {"passed": [...], "failed": [{name, message}]}
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["policy", "-number"]
+        constraints = [models.UniqueConstraint(fields=["policy", "number"], name="unique_policy_version")]
+
+    def __str__(self) -> str:
+        return f"{self.policy.name} v{self.number} ({self.status})"
+
+
+class PolicyActivation(models.Model):
+    """Every activation: who, when, which version replaced which, and the diff of the source."""
+
+    policy = models.ForeignKey(OperatorPolicy, on_delete=models.CASCADE, related_name="activations")
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="activations")
+    previous = models.ForeignKey(PolicyVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    activated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    activated_at = models.DateTimeField(auto_now_add=True)
+    diff = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-activated_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.version} activated"

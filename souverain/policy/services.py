@@ -1,0 +1,204 @@
+"""Policy domain logic used by the API, the CLI and the portal: placement and operators' policy versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+
+from souverain.core.models import ObjectChange
+from souverain.estate import snapshot
+from souverain.estate.snapshot import EstateData
+from souverain.sovereignty.kb import KnowledgeBase
+from souverain.sovereignty.services import current_knowledge_base
+
+from . import placement
+from .engine import Engine, PolicyError, PolicyModule, builtin_modules, builtin_policy_set, compile_modules, run_tests
+from .models import OperatorPolicy, PolicyActivation, PolicyVersion
+from .workloads import WorkloadError, merge, validate
+
+CUSTOM_PACKAGE = "souverain.custom"
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+# --- the engine for the active policy set -------------------------------------------------------------------
+
+_engine_lock = threading.Lock()
+_engine: tuple[tuple[int, ...], Engine] | None = None
+
+
+def active_custom_modules() -> list[PolicyModule]:
+    versions = PolicyVersion.objects.filter(status=PolicyVersion.Status.ACTIVE).select_related("policy")
+    return [PolicyModule(f"custom/{v.policy.name}.rego", v.source) for v in versions.order_by("policy__name")]
+
+
+def current_engine() -> Engine:
+    """One compiled engine per process, rebuilt only when the set of active operator versions changes."""
+    global _engine
+    token = tuple(PolicyVersion.objects.filter(status=PolicyVersion.Status.ACTIVE).order_by("pk")
+                  .values_list("pk", flat=True))
+    with _engine_lock:
+        if _engine is None or _engine[0] != token:
+            _engine = (token, Engine(builtin_policy_set(extra=active_custom_modules())))
+        return _engine[1]
+
+
+def estate_token() -> str:
+    """Changes whenever the estate (anything change-logged) or the knowledge base changes: the context cache key."""
+    from souverain.sovereignty.models import KnowledgeBaseRelease
+
+    latest = ObjectChange.objects.aggregate(latest=Max("pk"))["latest"]
+    kb = KnowledgeBaseRelease.objects.aggregate(latest=Max("pk"))["latest"]
+    return f"db:{latest or 0}:{kb or 0}"
+
+
+# --- placement ---------------------------------------------------------------------------------------------
+
+
+def workload_layers(raw: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Tenant defaults first, then the request: see workloads.py for how layers merge."""
+    from souverain.tenancy.models import Tenant
+
+    layers: list[Mapping[str, Any]] = []
+    tenant = Tenant.objects.filter(slug=raw.get("tenant")).first() if raw.get("tenant") else None
+    if raw.get("tenant") and tenant is None:
+        raise WorkloadError([f"tenant: unknown tenant '{raw['tenant']}'"])
+    if tenant is not None:
+        layers.append({
+            "tenant": tenant.slug, "data_classes": tenant.default_data_classes,
+            "requirements": tenant.default_requirements, "safeguards": tenant.safeguards,
+        })
+    layers.append(raw)
+    return layers
+
+
+def place(raw: Mapping[str, Any], on: dt.date | None = None, *, estate: EstateData | None = None,
+          kb: KnowledgeBase | None = None, engine: Engine | None = None, use_tenant_defaults: bool = True,
+          ) -> dict[str, Any]:
+    """Allowed regions ranked, denied regions with every reason: the stable placement JSON (docs/policies.md)."""
+    validate(raw)
+    on = on or dt.date.today()
+    workload = merge(workload_layers(raw) if use_tenant_defaults else [raw])
+    if estate is None:
+        token = estate_token()
+        context = placement.cached_context(token, on) or placement.build_context(
+            snapshot.from_database(), kb or current_knowledge_base(), on, token)
+    else:
+        context = placement.build_context(estate, kb or current_knowledge_base(), on)
+    engine = engine or current_engine()
+
+    def decide(document: dict[str, Any]) -> tuple[list[dict], list[dict]]:
+        decision = engine.decide(document)
+        return decision.deny, decision.warn
+
+    results = placement.decide_all(workload, context.cases, context.kb_input, on, engine.policy_set.version, decide)
+    ranked = placement.rank(workload, results)
+    return {
+        **ranked,
+        "workload": workload,
+        "date": on.isoformat(),
+        "policy_version": engine.policy_set.version,
+        "packs": engine.packs_for({k: workload[k] for k in ("data_classes", "requirements")}),
+    }
+
+
+# --- operators' policies ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class UploadResult:
+    version: PolicyVersion
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    tests: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def activated(self) -> bool:
+        return self.version.status == PolicyVersion.Status.ACTIVE
+
+
+def _error_dict(error: PolicyError) -> dict[str, Any]:
+    return {"module": error.module, "line": error.line, "column": error.column, "message": error.message}
+
+
+def check_policy(name: str, source: str, test_source: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Compile the module with everything active, then run its tests (test_ rules of the test module).
+
+    The engine accepts ``with`` only in *_test.rego modules, so a policy and its tests are two modules.
+    Returns (errors, tests)."""
+    if not _NAME.match(name):
+        return [{"module": name, "line": None, "column": None,
+                 "message": "a policy name is lower case letters, digits and _ (it becomes a Rego package name)"}], {}
+    module_name = f"custom/{name}.rego"
+    package = re.search(r"^[ \t]*package[ \t]+([\w.]+)", source, re.MULTILINE)
+    expected = f"{CUSTOM_PACKAGE}.{name}"
+    if package is None or package.group(1) != expected:
+        return [{"module": module_name, "line": 1, "column": 1,
+                 "message": f"the module must declare `package {expected}`"}], {}
+    others = [m for m in active_custom_modules() if m.name != module_name]
+    candidate = PolicyModule(module_name, source)
+    tests_module = PolicyModule(f"custom/{name}_test.rego", test_source)
+    builtin = builtin_modules()
+    errors = compile_modules([*builtin, *others, candidate, tests_module])
+    if errors:
+        return [_error_dict(e) for e in errors], {}
+    report = run_tests([*builtin, *others, candidate, tests_module])
+    tests = {"passed": report.passed, "failed": [{"name": n, "message": m} for n, m in report.failed]}
+    if not report.passed and not report.failed:
+        return [{"module": module_name, "line": None, "column": None,
+                 "message": "the module has no test_ rule: add tests before it can be activated"}], tests
+    return [], tests
+
+
+def upload_policy(name: str, source: str, test_source: str, user: Any = None, description: str = "") -> UploadResult:
+    """Store a new version; activate it only if it compiles and its tests pass. A broken one changes nothing."""
+    errors, tests = check_policy(name, source, test_source)
+    ok = not errors and not tests.get("failed")
+    with transaction.atomic():
+        policy, _ = OperatorPolicy.objects.select_for_update().get_or_create(
+            name=name, defaults={"description": description})
+        number = (policy.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+        version = PolicyVersion.objects.create(
+            policy=policy, number=number, source=source, test_source=test_source,
+            sha256=hashlib.sha256(source.encode()).hexdigest(),
+            status=PolicyVersion.Status.ACTIVE if ok else PolicyVersion.Status.REJECTED,
+            errors=errors, tests=tests, uploaded_by=user if getattr(user, "pk", None) else None,
+        )
+        if ok:
+            _activate(policy, version, user)
+    placement.clear_caches()
+    return UploadResult(version, errors, tests)
+
+
+def _activate(policy: OperatorPolicy, version: PolicyVersion, user: Any) -> None:
+    previous = policy.active_version
+    if previous is not None:
+        previous.status = PolicyVersion.Status.SUPERSEDED
+        previous.save(update_fields=["status"])
+    policy.active_version = version
+    policy.save(update_fields=["active_version"])
+    diff = "".join(difflib.unified_diff(
+        (previous.source if previous else "").splitlines(keepends=True), version.source.splitlines(keepends=True),
+        fromfile=f"{policy.name} v{previous.number}" if previous else "(none)",
+        tofile=f"{policy.name} v{version.number}",
+    ))
+    PolicyActivation.objects.create(policy=policy, version=version, previous=previous, diff=diff,
+                                    activated_by=user if getattr(user, "pk", None) else None)
+
+
+def deactivate_policy(policy: OperatorPolicy, user: Any = None) -> None:
+    with transaction.atomic():
+        if policy.active_version is not None:
+            version = policy.active_version
+            version.status = PolicyVersion.Status.SUPERSEDED
+            version.save(update_fields=["status"])
+            policy.active_version = None
+            policy.save(update_fields=["active_version"])
+    placement.clear_caches()

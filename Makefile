@@ -1,5 +1,5 @@
 # Souverain — `make run` (portal + API with an embedded database and worker) and `make test` (the whole suite).
-PYTHON ?= python3.11
+BOOTSTRAP_PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/souverain
@@ -7,7 +7,8 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/souverain
 .PHONY: install run test test-sqlite test-postgres lint clean
 
 $(VENV)/.installed: pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	bash scripts/ensure-system-packages.sh
+	@test -x $(BIN)/python || $(BOOTSTRAP_PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $@
@@ -23,8 +24,11 @@ lint: install
 
 test: lint test-sqlite test-postgres
 
+# The whole run logs at DEBUG to a file, then no credential may appear in it.
 test-sqlite: install
-	$(BIN)/pytest
+	@mkdir -p var && rm -f var/test-run.log
+	SOUVERAIN_LOG_FILE=$(CURDIR)/var/test-run.log SOUVERAIN_LOG_LEVEL=DEBUG $(BIN)/pytest
+	$(BIN)/python scripts/check_logs_for_secrets.py var/test-run.log
 
 # The same suite on PostgreSQL (what scale mode runs on). Needs a server on 127.0.0.1:5432 (trust auth);
 # scripts/ensure-postgres.sh finds one or installs and starts Debian's.
@@ -35,4 +39,5 @@ test-postgres: install
 clean:
 	rm -rf var .pytest_cache .ruff_cache
 
+PYTHON := $(BIN)/python
 -include Makefile.testbed

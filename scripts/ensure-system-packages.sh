@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Debian packages the test suite needs beyond Python: Chromium for the browser tests (Playwright drives
+# Debian's chromium; it never downloads a browser). Installed only when missing and when we are root.
+set -euo pipefail
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "note: ${missing[*]} not installed (needed by the browser tests): apt-get install ${missing[*]}" >&2
+  exit 0
+fi
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -194,19 +194,23 @@ def build(atlas: Path) -> tuple[str, dict[str, list[float]]]:
         name = geometry.get("properties", {}).get("name", "")
         code = iso_alpha2(geometry["id"]) if geometry.get("id") else NO_NUMERIC_CODE.get(name)
         label = f' data-iso="{code}"' if code else ""
-        paths.append(f'<path{label} d="{path_data([r for part in parts for r in part])}"><title>{name}</title></path>')
+        data = path_data([r for part in parts for r in part])
+        paths.append(f'<path{label} vector-effect="non-scaling-stroke" d="{data}"><title>{name}</title></path>')
         if code:
             largest = max((part[0] for part in parts), key=lambda r: abs(area(r)))
             lon, lat = geo.unproject(*centroid(largest))
             centroids[code] = [round(lon, 2), round(lat, 2)]
+    # The portal draws these with <use href="world.svg#countries">: styles come from the page (fill and stroke
+    # are inherited from the <use>), and non-scaling strokes stay one pixel wide at any zoom. The outer groups
+    # only give the file a look of its own when opened directly.
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {geo.WIDTH} {geo.HEIGHT}"'
         f' width="{geo.WIDTH}" height="{geo.HEIGHT}">\n'
         "<!-- Natural Earth 1:50m admin-0 countries (public domain), via world-atlas 2.0.2 (ISC).\n"
         "     Drawn by tools/build_world_map.py; projection: souverain/portal/geo.py. Do not edit by hand. -->\n"
-        "<style>path{vector-effect:non-scaling-stroke}.g{fill:none;stroke:#c9d6e3;stroke-width:.5}"
-        ".c path{fill:#e3e8ee;stroke:#fff;stroke-width:.7}</style>\n"
-        f'<path class="g" d="{graticule()}"/>\n<g class="c">\n' + "\n".join(paths) + "\n</g>\n</svg>\n"
+        '<g fill="none" stroke="#cdd8e4">'
+        f'<path id="graticule" vector-effect="non-scaling-stroke" d="{graticule()}"/></g>\n'
+        '<g fill="#dfe5ec" stroke="#fff"><g id="countries">\n' + "\n".join(paths) + "\n</g></g>\n</svg>\n"
     )
     return svg, dict(sorted(centroids.items()))
 

@@ -50,6 +50,26 @@ class View:
         return x0 <= x <= x0 + width and y0 <= y <= y0 + height
 
 
+def fit(points: list[tuple[float, float]], slug: str = "estate", aspect: float = 1.6,
+        min_height: float = 9.0) -> View:
+    """The smallest view around ``points`` (longitude, latitude), with a margin, at least ``min_height`` degrees
+    of latitude tall and ``aspect`` times as wide as tall on screen."""
+    west, east = min(p[0] for p in points), max(p[0] for p in points)
+    south, north = min(p[1] for p in points), max(p[1] for p in points)
+    margin = max(north - south, (east - west) * X_SCALE / UNITS_PER_DEGREE) * 0.12 + 1.0
+    lon_margin = margin * UNITS_PER_DEGREE / X_SCALE
+    west, east, south, north = west - lon_margin, east + lon_margin, south - margin, north + margin
+    height = max(north - south, min_height)
+    width_deg = (east - west) * X_SCALE / UNITS_PER_DEGREE  # in degrees of latitude, i.e. on-screen units / 10
+    height = max(height, width_deg / aspect)
+    width_deg = height * aspect
+    centre_lon, centre_lat = (west + east) / 2, (south + north) / 2
+    half_lon = width_deg * UNITS_PER_DEGREE / X_SCALE / 2
+    south, north = max(centre_lat - height / 2, SOUTH), min(centre_lat + height / 2, NORTH)
+    return View(slug, west=max(centre_lon - half_lon, -180.0), south=south, east=min(centre_lon + half_lon, 180.0),
+                north=north)
+
+
 EUROPE = View("europe", west=-12.0, south=35.0, east=32.0, north=61.5)
 WORLD = View("world", west=-180.0, south=SOUTH, east=180.0, north=NORTH)
 VIEWS = {view.slug: view for view in (EUROPE, WORLD)}

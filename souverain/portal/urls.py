@@ -1,10 +1,22 @@
-from django.contrib.auth import views as auth_views
-from django.urls import path
+"""Portal routes. Login and logout keep their global names (``settings.LOGIN_URL = "login"``); the pages are in
+the ``portal`` namespace so their names never clash with the API router's (``cloud-detail`` …)."""
 
-from . import views
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
+
+from .views import estate
+from .views.static import serve_static
+
+pages = [
+    path("", estate.OverviewView.as_view(), name="overview"),
+    path("clouds/<slug:slug>/", estate.CloudView.as_view(), name="cloud"),
+    path("regions/<int:pk>/", estate.RegionView.as_view(), name="region"),
+]
 
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include((pages, "portal"))),
+    # Static files when nothing else serves them (`souverain run` without DEBUG): see views/static.py.
+    re_path(r"^static/(?P<path>.*)$", serve_static, name="portal-static"),
 ]

@@ -1,0 +1,249 @@
+"""What the portal's pages show, assembled from each domain app's services (views stay thin).
+
+The estate pages read the estate once per request as plain data (``estate.snapshot.from_database``) and run the
+same exposure analysis the API runs (``estate.exposure.region_profile``) for every region they show, so the map,
+the cloud page and the region page state the same facts as ``/api/regions/<id>/exposure/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Count, Model, QuerySet
+from django.urls import reverse
+
+from souverain.estate import snapshot
+from souverain.estate.exposure import region_profile
+from souverain.estate.models import Certification, Cloud, Region
+from souverain.sovereignty.kb import KnowledgeBase
+from souverain.sovereignty.services import current_knowledge_base
+from souverain.tenancy.permissions import Access, scope_queryset
+
+from . import geo, graphs, maps
+
+EXPIRING_DAYS = 90
+CHANNELS = ("legal_control", "data_location", "access", "supply_chain")
+
+
+def optional_model(app_label: str, model_name: str) -> type[Model] | None:
+    """A model of an app built in parallel, or None while it has not landed (the page shows an empty state)."""
+    try:
+        return apps.get_model(app_label, model_name)
+    except LookupError:
+        return None
+
+
+def certificate_state(valid: bool, days_to_expiry: int | None, valid_from: str | dt.date, on: dt.date) -> str:
+    """valid | expiring (≤ 90 days left) | expired | pending (not valid yet)."""
+    start = dt.date.fromisoformat(valid_from) if isinstance(valid_from, str) else valid_from
+    if start > on:
+        return "pending"
+    if not valid:
+        return "expired"
+    if days_to_expiry is not None and days_to_expiry <= EXPIRING_DAYS:
+        return "expiring"
+    return "valid"
+
+
+@dataclass
+class EstateContext:
+    """The estate read once, and each region's profile on a date (keyed by region pk)."""
+
+    estate: snapshot.EstateData
+    kb: KnowledgeBase
+    on: dt.date
+    profiles: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+def estate_context(on: dt.date, only_cloud: str | None = None, only_region: int | None = None) -> EstateContext:
+    estate = snapshot.from_database()
+    kb = current_knowledge_base()
+    context = EstateContext(estate, kb, on)
+    for cloud, region in estate.regions():
+        if only_cloud is not None and cloud.id != only_cloud:
+            continue
+        if only_region is not None and region.pk != only_region:
+            continue
+        context.profiles[region.pk or 0] = region_profile(estate, cloud.id, region.id, kb, on)
+    return context
+
+
+# --- counts from the inventory and compliance apps (scoped to the user's tenant) -------------------------------
+
+def resource_counts(user: Any) -> dict[int, int] | None:
+    """Resources per cloud pk; None while the inventory has not landed."""
+    resource = optional_model("inventory", "Resource")
+    if resource is None:
+        return None
+    queryset = scope_queryset(resource.objects.all(), user, Access(tenant_lookup="tenant"))
+    return dict(queryset.values_list("cloud").annotate(n=Count("pk")).values_list("cloud", "n"))
+
+
+def violation_counts(user: Any) -> dict[int, int] | None:
+    """Open violations per cloud pk; None while compliance has not landed."""
+    violation = optional_model("policy", "Violation")
+    if violation is None:
+        return None
+    queryset = scope_queryset(open_violations(violation), user, Access(tenant_lookup="tenant"))
+    return dict(queryset.values_list("resource__cloud").annotate(n=Count("pk")).values_list("resource__cloud", "n"))
+
+
+def open_violations(model: type[Model]) -> QuerySet:
+    field_names = {f.name for f in model._meta.get_fields()}
+    queryset = model.objects.all()
+    if "resolved_at" in field_names:
+        queryset = queryset.filter(resolved_at__isnull=True)
+    elif "status" in field_names:
+        queryset = queryset.filter(status="open")
+    return queryset
+
+
+# --- estate overview ---------------------------------------------------------------------------------------------
+
+def estate_overview(user: Any, on: dt.date, view_slug: str = "") -> dict[str, Any]:
+    context = estate_context(on)
+    resources = resource_counts(user)
+    violations = violation_counts(user)
+    clouds, regions_in, levels = [], [], Counter()
+    dc_levels: dict[str, list[str]] = {}
+    number = 0
+    for cloud in sorted(context.estate.clouds.values(), key=lambda c: c.name.casefold()):
+        rows = []
+        for region in sorted(cloud.regions.values(), key=lambda r: r.id):
+            number += 1
+            profile = context.profiles[region.pk or 0]
+            levels[profile["level"]] += 1
+            url = reverse("portal:region", args=[region.pk])
+            rows.append({"number": number, "pk": region.pk, "key": profile["id"], "name": region.name,
+                         "level": profile["level"], "url": url,
+                         "data_countries": profile["data_countries"],
+                         "ownership_passed": profile["ownership"]["passed"],
+                         "exposed_laws": [law for law in profile["laws"] if law["exposed"]]})
+            datacenters = [(d, "primary") for d in region.datacenters] + [
+                (d, "backup") for d in region.backup_datacenters]
+            regions_in.append(maps.RegionInput(number, profile["id"], region.name, url, profile["level"],
+                                               datacenters))
+            for slug, _ in datacenters:
+                dc_levels.setdefault(slug, []).append(profile["level"])
+        operator = context.estate.entities.get(cloud.operator)
+        clouds.append({
+            "slug": cloud.id, "name": cloud.name, "kind": cloud.kind, "pk": cloud.pk,
+            "operator": operator.name if operator else cloud.operator,
+            "operator_country": operator.country if operator else "",
+            "regions": rows, "level": maps.worst_level([r["level"] for r in rows]),
+            "resources": None if resources is None else resources.get(cloud.pk or 0, 0),
+            "violations": None if violations is None else violations.get(cloud.pk or 0, 0),
+        })
+    sites = [maps.SiteInput(dc.id, dc.name, dc.country, dc.city, maps.worst_level(dc_levels.get(dc.id, [])))
+             for dc in context.estate.datacenters.values()]
+    map_data = None
+    if regions_in or sites:
+        view = geo.VIEWS.get(view_slug) or maps.default_view(sites)
+        map_data = maps.build_map(view, sites, regions_in)
+    return {
+        "on": on, "clouds": clouds, "map": map_data, "levels": {k: levels.get(k, 0) for k in maps.LEVEL_ORDER},
+        "region_count": number, "datacenter_count": len(sites),
+        "resources_total": None if resources is None else sum(resources.values()),
+        "violations_total": None if violations is None else sum(violations.values()),
+        "inventory_ready": resources is not None, "compliance_ready": violations is not None,
+    }
+
+
+# --- cloud and region pages --------------------------------------------------------------------------------------
+
+def _certificates(items: list[dict[str, Any]], kb: KnowledgeBase, on: dt.date) -> list[dict[str, Any]]:
+    result = []
+    for item in items:
+        scheme = kb.schemes.get(item["scheme"], {})
+        result.append({**item, "scheme_name": scheme.get("name") or item["scheme"],
+                       "state": certificate_state(item["valid"], item["days_to_expiry"], item["valid_from"], on)})
+    order = {"expired": 0, "expiring": 1, "pending": 2, "valid": 3}
+    return sorted(result, key=lambda c: (order[c["state"]], c["scheme"]))
+
+
+def _chain_steps(explanation: str) -> list[str]:
+    """``a ← b ← c → Law`` as its steps, for display as a chain of boxes."""
+    head, _, law = explanation.rpartition(" → ")
+    steps = [step for step in head.split(" ← ") if step] if head else [explanation]
+    return [*steps, law] if head else steps
+
+
+def exposure_by_channel(profile: dict[str, Any]) -> list[dict[str, Any]]:
+    channels = []
+    for channel in CHANNELS:
+        hits = [{**hit, "steps": _chain_steps(hit["explanation"])}
+                for hit in profile["exposure"] if hit["channel"] == channel]
+        hits.sort(key=lambda h: (h["strength"] != "compelled", h["law_name"]))
+        channels.append({"channel": channel, "hits": hits,
+                         "compelled": any(h["strength"] == "compelled" for h in hits)})
+    return channels
+
+
+def region_page(region: Region, on: dt.date) -> dict[str, Any]:
+    context = estate_context(on, only_region=region.pk)
+    profile = context.profiles[region.pk]
+    chain = [link["id"] for link in profile["operator"]["chain"]]
+    graph = graphs.ownership_graph(context.estate, profile["operator"]["id"], context.kb.eu_countries, chain)
+    return {
+        "profile": profile,
+        "on": on,
+        "graph": graph,
+        "certificates": _certificates(profile["certifications"], context.kb, on),
+        "channels": exposure_by_channel(profile),
+        "laws_exposed": [law for law in profile["laws"] if law["exposed"]],
+        "laws_clear": [law for law in profile["laws"] if not law["exposed"]],
+        "eu": context.kb.eu_countries,
+    }
+
+
+def cloud_page(cloud: Cloud, on: dt.date, user: Any) -> dict[str, Any]:
+    context = estate_context(on, only_cloud=cloud.slug)
+    data = context.estate.clouds[cloud.slug]
+    regions = []
+    for region in sorted(data.regions.values(), key=lambda r: r.id):
+        profile = context.profiles[region.pk or 0]
+        regions.append({"pk": region.pk, "key": profile["id"], "name": region.name, "level": profile["level"],
+                        "data_countries": profile["data_countries"],
+                        "certificates": _certificates(
+                            [c for c in profile["certifications"] if c["held_by"] == "region"], context.kb, on),
+                        "exposed_laws": [law for law in profile["laws"] if law["exposed"]]})
+    first = next(iter(context.profiles.values()), None)
+    operator = context.estate.entities[data.operator]
+    chain = [link["id"] for link in first["operator"]["chain"]] if first else [data.operator]
+    cloud_certs = [
+        {"scheme": c.scheme, "version": c.version, "level": c.level or None, "scope": c.scope,
+         "valid_from": c.valid_from.isoformat(), "valid_until": c.valid_until.isoformat() if c.valid_until else None,
+         "valid": c.valid_on(on), "days_to_expiry": (c.valid_until - on).days if c.valid_until else None,
+         "held_by": "cloud", "evidence_url": c.evidence_url}
+        for c in data.certifications
+    ]
+    vendor = context.estate.entities.get(data.stack_vendor) if data.stack_vendor else None
+    resources = resource_counts(user)
+    violations = violation_counts(user)
+    return {
+        "on": on,
+        "data": data,
+        "operator": operator,
+        "operator_eu": context.kb.is_eu(operator.country),
+        "ownership": first["ownership"] if first else None,
+        "graph": graphs.ownership_graph(context.estate, data.operator, context.kb.eu_countries, chain),
+        "vendor": vendor,
+        "hardware_vendors": [context.estate.entities[v] for v in data.hardware_vendors if v in context.estate.entities],
+        "certificates": _certificates(cloud_certs, context.kb, on),
+        "regions": regions,
+        "level": maps.worst_level([r["level"] for r in regions]),
+        "resources": None if resources is None else resources.get(cloud.pk, 0),
+        "violations": None if violations is None else violations.get(cloud.pk, 0),
+    }
+
+
+def certificate_alerts(on: dt.date) -> list[Certification]:
+    """Certificates expired or expiring within 90 days, for the overview's alert box."""
+    soon = on + dt.timedelta(days=EXPIRING_DAYS)
+    return list(Certification.objects.select_related("cloud", "region__cloud")
+                .filter(valid_until__isnull=False, valid_until__lte=soon, valid_from__lte=on)
+                .order_by("valid_until"))

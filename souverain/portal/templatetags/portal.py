@@ -1,0 +1,138 @@
+"""Template helpers of the portal: navigation, country names in the user's language, sovereignty levels."""
+
+from __future__ import annotations
+
+import gettext as gettext_module
+from functools import cache
+from typing import Any
+
+import pycountry
+from django import template
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+
+from souverain.core.roles import Role
+from souverain.tenancy.permissions import Access, is_allowed, membership_of
+
+register = template.Library()
+
+# (url name, label, who may see it: None = everyone signed in)
+NAV = [
+    ("portal:overview", _("Estate"), None),
+    ("portal:inventory", _("Inventory"), None),
+    ("portal:placement", _("Placement"), None),
+    ("portal:compliance", _("Compliance"), None),
+    ("portal:sync", _("Sync"), Access(read=frozenset({Role.OPERATOR_ADMIN, Role.OPERATOR_OPS, Role.AUDITOR}))),
+]
+
+LEVELS = {
+    "immune": (_("Immune"), _("No non-EU law reaches the data.")),
+    "informational": (_("Informational"), _("Non-EU laws reach the data, but none can compel disclosure.")),
+    "exposed": (_("Exposed"), _("A non-EU law can compel someone to hand over the data.")),
+}
+
+CHANNELS = {
+    "legal_control": (_("Legal control"), _("The operator, or an entity up its control chain, is domiciled there.")),
+    "data_location": (_("Data location"), _("A primary or backup site is there.")),
+    "access": (_("Access"),
+               _("Administration, support, the stack vendor or a facility operator has access from there.")),
+    "supply_chain": (_("Supply chain"), _("A hardware or software vendor without access is domiciled there.")),
+}
+
+STRENGTHS = {"compelled": _("compelled"), "informational": pgettext_lazy("strength", "informational")}
+CERT_STATES = {"valid": _("valid"), "expiring": _("expiring soon"), "expired": _("expired"),
+               "pending": _("not yet valid")}
+
+
+@register.simple_tag(takes_context=True)
+def portal_nav(context: template.Context) -> list[dict[str, Any]]:
+    request = context["request"]
+    items = []
+    for name, label, access in NAV:
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue  # a page whose app has not landed yet
+        if access is not None and not is_allowed(request.user, access, "GET"):
+            continue
+        current = request.path == url if url == "/" else request.path.startswith(url)
+        items.append({"url": url, "label": label, "current": current})
+    return items
+
+
+@register.filter
+def role_label(request: Any) -> str:
+    membership = membership_of(getattr(request, "user", None))
+    if membership is None:
+        return ""
+    label = str(Role(membership.role).label) if membership.role in Role.values else membership.role
+    return f"{label} · {membership.tenant}" if membership.tenant_id else label
+
+
+@cache
+def _country_translations(language: str) -> gettext_module.NullTranslations:
+    try:
+        return gettext_module.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
+    except OSError:
+        return gettext_module.NullTranslations()
+
+
+@register.filter
+def country(code: str | None) -> str:
+    """"FR" → "France" in the current language (pycountry's ISO 3166 translations)."""
+    if not code:
+        return ""
+    found = pycountry.countries.get(alpha_2=code.upper())
+    if found is None:
+        return code
+    language = (get_language() or "en").split("-")[0]
+    if language == "en":
+        return getattr(found, "common_name", None) or found.name
+    return _country_translations(language).gettext(found.name)
+
+
+@register.inclusion_tag("portal/includes/level.html")
+def level_badge(level: str | None, short: bool = False) -> dict[str, Any]:
+    label, meaning = LEVELS.get(level or "", ("—", ""))
+    return {"level": level or "unknown", "label": label, "meaning": meaning, "short": short}
+
+
+@register.filter
+def level_label(level: str | None) -> str:
+    return str(LEVELS.get(level or "", ("—", ""))[0])
+
+
+@register.filter
+def channel_label(channel: str) -> str:
+    return str(CHANNELS.get(channel, (channel, ""))[0])
+
+
+@register.filter
+def channel_meaning(channel: str) -> str:
+    return str(CHANNELS.get(channel, ("", ""))[1])
+
+
+@register.filter
+def strength_label(strength: str | None) -> str:
+    return str(STRENGTHS.get(strength or "", strength or ""))
+
+
+@register.filter
+def cert_state_label(state: str) -> str:
+    return str(CERT_STATES.get(state, state))
+
+
+@register.filter
+def pct(value: float | None) -> str:
+    if value is None:
+        return ""
+    text = f"{float(value):.2f}".rstrip("0").rstrip(".")
+    if (get_language() or "en").startswith("fr"):
+        text = text.replace(".", ",")
+    return f"{text} %"
+
+
+@register.filter
+def get_item(mapping: dict[str, Any] | None, key: str) -> Any:
+    return (mapping or {}).get(key)

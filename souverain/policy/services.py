@@ -23,7 +23,7 @@ from souverain.sovereignty.services import current_knowledge_base
 from . import placement
 from .engine import Engine, PolicyError, PolicyModule, builtin_modules, builtin_policy_set, compile_modules, run_tests
 from .models import OperatorPolicy, PolicyActivation, PolicyVersion
-from .workloads import WorkloadError, merge, validate
+from .workloads import WorkloadError, merge, validate  # noqa: F401  (merge is re-exported)
 
 CUSTOM_PACKAGE = "souverain.custom"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -48,6 +48,7 @@ from souverain.jobs import db, locks
 from souverain.jobs import services as jobs
 from souverain.jobs.models import Job
 
+from . import bulk
 from . import kinds as K
 from .models import ProjectMapping, Resource, ResourceChange, SyncState
 from .signals import inventory_changed
@@ -57,14 +58,15 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 JOB_KIND = "inventory.sync"
-#: Rows per INSERT/UPDATE statement.
-BATCH = 500
 #: An incremental listing asks for changes since the previous listing started, minus this margin for the
 #: clocks of Souverain and of the cloud's database not quite agreeing. Re-listed unchanged objects cost a
 #: hash comparison each and no write.
 SINCE_MARGIN = timedelta(seconds=60)
-UPDATE_FIELDS = ["project_id", "tenant", "name", "status", "attrs", "attrs_hash", "tags", "managed", "last_seen",
-                 "gone_at", "last_sync"]
+_VALUES = ["project_id", "tenant_id", "name", "status", "attrs", "attrs_hash", "tags"]
+INSERT_COLUMNS = ["kind", "cloud_id", "region_id", "external_id", *_VALUES, "managed", "first_seen", "last_seen",
+                  "gone_at", "last_sync_id"]
+UPDATE_COLUMNS = [*_VALUES, "managed", "last_seen", "gone_at", "last_sync_id"]
+CHANGE_COLUMNS = ["resource_id", "job_id", "time", "action", "changes"]
 
 ConnectorFactory = Callable[[Cloud, Region], Connector]
 
@@ -340,8 +342,9 @@ class SyncRun:
                 previous = dict(Resource.objects.filter(pk__in=rewrite).values_list("id", "attrs"))
 
         now = timezone.now()
-        creates: list[Resource] = []
-        updates: list[tuple[Resource, str, dict[str, Any]]] = []
+        creates: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        history: list[tuple[str, str, dict[str, Any]]] = []  # (external id, action, changes)
         touches: list[int] = []
         for ext, item in items.items():
             row = known.get(ext)
@@ -354,44 +357,37 @@ class SyncRun:
                 continue
             project = K.project_of(info, item)
             tags = K.tags_of(item)
-            resource = Resource(
-                kind=info.name, cloud=ctx.cloud, region=ctx.region, project_id=project[:64],
-                tenant_id=ctx.tenants.get(project), external_id=ext,
-                name=(project_names.get(project) or project)[:255] if info.per_project else K.name_of(info, item),
-                status="deleted" if ext in deleted else K.status_of(info, item), attrs=item,
-                attrs_hash=hashes[ext], tags=tags, managed=K.is_managed(item, tags), first_seen=now, last_seen=now,
-                gone_at=now if ext in deleted else None, last_sync_id=self.job_id,
-            )
+            managed = K.is_managed(item, tags)
+            name = (project_names.get(project) or project)[:255] if info.per_project else K.name_of(info, item)
+            status = "deleted" if ext in deleted else K.status_of(info, item)
+            values = (project[:64], ctx.tenants.get(project), name, status, item, hashes[ext], tags)
+            gone_at = now if ext in deleted else None
             if row is None:
-                creates.append(resource)
+                creates.append((info.name, ctx.cloud.pk, ctx.region.pk, ext, *values, managed, now, now, gone_at,
+                                self.job_id))
+                history.append((ext, ResourceChange.Action.CREATED, {}))
                 continue
-            pk, _, gone_at, managed = row
-            resource.pk = pk
-            resource.managed = resource.managed or managed  # provisioning's mark is never taken back
+            pk, _, was_gone, was_managed = row
+            # Provisioning's managed mark is never taken back by a sync.
+            updates.append((pk, *values, managed or was_managed, now, gone_at, self.job_id))
             action = (ResourceChange.Action.GONE if ext in deleted
-                      else ResourceChange.Action.REAPPEARED if gone_at is not None else ResourceChange.Action.UPDATED)
-            updates.append((resource, action, attribute_changes(previous[pk], item)))
+                      else ResourceChange.Action.REAPPEARED if was_gone is not None else ResourceChange.Action.UPDATED)
+            history.append((ext, action, attribute_changes(previous[pk], item)))
 
         with db.turn(), transaction.atomic():
-            if creates:
-                Resource.objects.bulk_create(creates, batch_size=BATCH)
-            if updates:
-                Resource.objects.bulk_update([u[0] for u in updates], UPDATE_FIELDS, batch_size=BATCH)
+            ids = {ext: row[0] for ext, row in known.items()}
+            created = bulk.insert_rows(Resource, INSERT_COLUMNS, creates, returning=("external_id", "id"))
+            ids.update(dict(created))
+            bulk.update_rows(Resource, UPDATE_COLUMNS, updates)
             for chunk in _chunks(touches, 2000):
                 Resource.objects.filter(pk__in=chunk).update(last_seen=now, last_sync_id=self.job_id)
-            history = [ResourceChange(resource_id=r.pk, job_id=self.job_id, time=now,
-                                      action=ResourceChange.Action.CREATED) for r in creates]
-            history += [ResourceChange(resource_id=r.pk, job_id=self.job_id, time=now, action=action, changes=changes)
-                        for r, action, changes in updates]
-            if history:
-                ResourceChange.objects.bulk_create(history, batch_size=BATCH)
-        stats["created"] += len(creates)
+            bulk.insert_rows(ResourceChange, CHANGE_COLUMNS,
+                             [(ids[ext], self.job_id, now, action, changes) for ext, action, changes in history])
         stats["unchanged"] += len(touches)
-        for _, action, _ in updates:
+        for _, action, _ in history:
             stats[action] += 1
         with self._lock:
-            self.changed.extend(r.pk for r in creates)
-            self.changed.extend(r.pk for r, _, _ in updates)
+            self.changed.extend(ids[ext] for ext, _, _ in history)
 
     def _mark_gone(self, ctx: _Region, info: K.KindInfo, listing_started: datetime, stats: Counter[str]) -> None:
         with db.turn():
@@ -399,12 +395,11 @@ class SyncRun:
                                                     gone_at__isnull=True, last_seen__lt=listing_started)
                             .values_list("id", flat=True))
         now = timezone.now()
-        for chunk in _chunks(vanished, 1000):
+        for chunk in _chunks(vanished, 2000):
             with db.turn(), transaction.atomic():
                 Resource.objects.filter(pk__in=chunk).update(gone_at=now, last_sync_id=self.job_id)
-                ResourceChange.objects.bulk_create(
-                    [ResourceChange(resource_id=pk, job_id=self.job_id, time=now, action=ResourceChange.Action.GONE)
-                     for pk in chunk], batch_size=BATCH)
+                bulk.insert_rows(ResourceChange, CHANGE_COLUMNS,
+                                 [(pk, self.job_id, now, ResourceChange.Action.GONE, {}) for pk in chunk])
         stats["gone"] += len(vanished)
         with self._lock:
             self.changed.extend(vanished)

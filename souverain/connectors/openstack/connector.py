@@ -233,7 +233,8 @@ class OpenStackConnector(Connector):
     def create_snapshot(
         self, volume_id: str, *, name: str | None = None, force: bool = False, **attrs: Any
     ) -> Resource:
-        return self._create("snapshots", {"volume_id": volume_id, "name": name, "force": force, **attrs})
+        # Sent only when set: from 3.66 on, Cinder refuses force=False and ignores force=True.
+        return self._create("snapshots", {"volume_id": volume_id, "name": name, "force": force or None, **attrs})
 
     def update_snapshot(self, id: str, **attrs: Any) -> Resource:
         return self._update("snapshots", id, attrs)
@@ -414,9 +415,10 @@ class OpenStackConnector(Connector):
             changes.setdefault(owners[0], {})[key] = value
         for service, values in changes.items():
             api = QUOTA_APIS[service]
-            response = self._t.request(service, "PUT", api.path.format(quote(project_id, safe="")),
-                                       json={api.key: values})
-            current[service] = response.json()[api.key]
+            path = api.path.format(quote(project_id, safe=""))
+            self._t.request(service, "PUT", path, json={api.key: values})
+            # Read back rather than keep the PUT's answer: Nova's omits the "id" its GET has.
+            current[service] = self._t.get_json(service, path)[api.key]
         return current
 
     def usage(self, project_id: str) -> Resource:

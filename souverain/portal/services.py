@@ -247,3 +247,39 @@ def certificate_alerts(on: dt.date) -> list[Certification]:
     return list(Certification.objects.select_related("cloud", "region__cloud")
                 .filter(valid_until__isnull=False, valid_until__lte=soon, valid_from__lte=on)
                 .order_by("valid_until"))
+
+
+# --- inventory ---------------------------------------------------------------------------------------------------
+
+HISTORY_LIMIT = 100
+
+
+def resource_page(resource: Any, user: Any) -> dict[str, Any]:
+    """A resource's history (newest first), the freshness of its part of the inventory, and its compliance."""
+    from souverain.inventory.models import SyncState
+
+    changes = list(resource.changes.order_by("-time", "-id")[: HISTORY_LIMIT + 1])
+    violation = optional_model("policy", "Violation")
+    violations = None
+    if violation is not None:
+        violations = list(open_violations(violation).filter(resource=resource))
+    return {
+        "changes": changes[:HISTORY_LIMIT],
+        "more_changes": len(changes) > HISTORY_LIMIT,
+        "sync_state": SyncState.objects.filter(region_id=resource.region_id, kind=resource.kind).first(),
+        "violations": violations,
+        "compliance_ready": violation is not None,
+    }
+
+
+# --- placement -----------------------------------------------------------------------------------------------------
+
+def simulate_placement(workload: dict[str, Any], on: dt.date) -> dict[str, Any]:
+    """``policy.services.place`` plus what the page links to: each region's pk and sovereignty level."""
+    from souverain.policy import services as policy
+
+    result = policy.place(workload, on)
+    regions = {f"{c}/{r}": pk for c, r, pk in Region.objects.values_list("cloud__slug", "slug", "pk")}
+    for entry in [*result["allowed"], *result["denied"]]:
+        entry["pk"] = regions.get(entry["region"])
+    return result

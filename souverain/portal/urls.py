@@ -4,13 +4,16 @@ the ``portal`` namespace so their names never clash with the API router's (``clo
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from .views import estate
+from .views import estate, inventory, placement
 from .views.static import serve_static
 
 pages = [
     path("", estate.OverviewView.as_view(), name="overview"),
     path("clouds/<slug:slug>/", estate.CloudView.as_view(), name="cloud"),
     path("regions/<int:pk>/", estate.RegionView.as_view(), name="region"),
+    path("inventory/", inventory.ResourceListView.as_view(), name="inventory"),
+    path("inventory/<int:pk>/", inventory.ResourceView.as_view(), name="resource"),
+    path("placement/", placement.PlacementView.as_view(), name="placement"),
 ]
 
 urlpatterns = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext as gettext_module
+import json
 from functools import cache
 from typing import Any
 
@@ -136,3 +137,9 @@ def pct(value: float | None) -> str:
 @register.filter
 def get_item(mapping: dict[str, Any] | None, key: str) -> Any:
     return (mapping or {}).get(key)
+
+
+@register.filter
+def as_json(value: Any) -> str:
+    """Indented JSON for display (escaped by the template like any string)."""
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)

@@ -1,0 +1,83 @@
+"""The portal's filter forms. Filtering itself is the inventory's (``inventory.filtersets``): the portal only gives
+the same parameters select boxes and labels, so a filtered page, the API and the CSV export agree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from souverain.estate.models import Cloud, Region
+from souverain.inventory.filtersets import ResourceFilterSet, _values  # noqa: PLC2701
+from souverain.inventory.kinds import KINDS
+from souverain.tenancy.models import Tenant
+from souverain.tenancy.permissions import membership_of
+
+PRESENCE = [("present", _("Present")), ("gone", _("Vanished")), ("all", _("All"))]
+
+
+class PortalResourceFilterSet(ResourceFilterSet):
+    """Single-choice select boxes over the inventory's multi-value filters; ``tenant`` only for users who see
+    more than one tenant."""
+
+    LABELS = {
+        "q": _("Search"), "cloud": _("Cloud"), "region": _("Region"), "tenant": _("Tenant"), "kind": _("Kind"),
+        "status": _("Status"), "tag": _("Tag"), "presence": _("Presence"),
+    }
+    FIELDS = ["q", "cloud", "region", "tenant", "kind", "status", "tag", "presence"]
+
+    def __init__(self, data: Any = None, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(data, *args, **kwargs)
+        every = [("", _("All"))]
+        choices = {
+            "cloud": every + list(Cloud.objects.order_by("name").values_list("slug", "name")),
+            "region": every + [(f"{c}/{r}", f"{c}/{r}") for c, r in
+                               Region.objects.order_by("cloud__slug", "slug").values_list("cloud__slug", "slug")],
+            "kind": every + [(k.name, k.label) for k in KINDS],
+        }
+        self.filters["presence"].extra.update(choices=PRESENCE, empty_label=None)
+        membership = membership_of(user)
+        if membership is not None and membership.tenant_id:
+            del self.filters["tenant"]
+        else:
+            choices["tenant"] = every + list(Tenant.objects.order_by("name").values_list("slug", "name"))
+        self.filters = {name: self.filters[name] for name in self.FIELDS if name in self.filters}
+        for name, options in choices.items():
+            if name in self.filters:
+                self.filters[name].extra["widget"] = forms.Select(choices=options)
+        for name, label in self.LABELS.items():
+            if name in self.filters:
+                self.filters[name].label = label
+        self.filters["q"].extra["widget"] = forms.TextInput(attrs={
+            "type": "search", "placeholder": _("name or id")})
+
+    # django-filter calls a ``method=`` filter with the form's single cleaned value, not the list
+    # ``MultiValueFilter.filter`` would build; give the inventory's methods the list they expect.
+    def _listed(self, name: str, value: Any) -> list[str]:
+        return value if isinstance(value, list) else _values(self.data, name)
+
+    def filter_cloud(self, qs: Any, name: str, value: Any) -> Any:
+        return super().filter_cloud(qs, name, self._listed(name, value))
+
+    def filter_region(self, qs: Any, name: str, value: Any) -> Any:
+        return super().filter_region(qs, name, self._listed(name, value))
+
+    def filter_tenant(self, qs: Any, name: str, value: Any) -> Any:
+        return super().filter_tenant(qs, name, self._listed(name, value))
+
+    def filter_kind(self, qs: Any, name: str, value: Any) -> Any:
+        return super().filter_kind(qs, name, self._listed(name, value))
+
+    def filter_status(self, qs: Any, name: str, value: Any) -> Any:
+        return super().filter_status(qs, name, self._listed(name, value))
+
+    def filter_tag(self, qs: Any, name: str, value: Any) -> Any:
+        return super().filter_tag(qs, name, self._listed(name, value))
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        queryset = super().filter_queryset(queryset)
+        # As in the API: vanished resources only when asked for.
+        if not (self.data or {}).get("presence"):
+            queryset = queryset.filter(gone_at__isnull=True)
+        return queryset

@@ -1,0 +1,67 @@
+"""The inventory: one filterable, sortable table of every resource, and a page per resource."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.views.generic import DetailView, TemplateView
+from django_tables2 import RequestConfig
+
+from souverain.core.roles import ALL_ROLES
+from souverain.inventory.models import Resource, SyncState
+from souverain.tenancy.permissions import Access, PortalAccessMixin, membership_of, scope_queryset
+
+from .. import services
+from ..filtersets import PortalResourceFilterSet
+from ..tables import ResourceTable
+
+# As the inventory API: everyone reads it, tenant users their tenant's part only.
+INVENTORY_ACCESS = Access(read=ALL_ROLES, tenant_lookup="tenant")
+# The API's ordering names for the table's sortable columns, so the CSV export keeps the page's order.
+API_ORDERING = {"name": "name", "kind": "kind", "cloud": "cloud__slug", "region": "region__slug",
+                "tenant": "tenant__slug", "status": "status", "last_seen": "last_seen"}
+
+
+class ResourceListView(PortalAccessMixin, TemplateView):
+    access = INVENTORY_ACCESS
+    template_name = "portal/inventory.html"
+    queryset = Resource.objects.all()
+
+    def get_queryset(self) -> Any:
+        return scope_queryset(Resource.objects.all(), self.request.user, self.access)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        scoped = self.get_queryset()
+        filterset = PortalResourceFilterSet(self.request.GET or None, queryset=scoped, user=user)
+        rows = filterset.qs.select_related("cloud", "region", "tenant").defer("attrs")
+        membership = membership_of(user)
+        table = ResourceTable(rows, show_tenant=not (membership and membership.tenant_id))
+        RequestConfig(self.request, paginate={"per_page": 50}).configure(table)
+        params = {k: v for k, v in self.request.GET.items() if k in filterset.filters and v}
+        sort = self.request.GET.get("sort", "")
+        if sort.lstrip("-") in API_ORDERING:
+            params["ordering"] = ("-" if sort.startswith("-") else "") + API_ORDERING[sort.lstrip("-")]
+        context.update({
+            "filter": filterset, "table": table,
+            "export_url": reverse("resource-list") + "?" + urlencode({"format": "csv", **params}),
+            "filtered": bool(params),
+            "inventory_empty": not scoped.exists() if not params else False,
+            "sync_known": SyncState.objects.exists(),
+        })
+        return context
+
+
+class ResourceView(PortalAccessMixin, DetailView):
+    access = INVENTORY_ACCESS
+    queryset = Resource.objects.select_related("cloud", "region", "tenant")
+    template_name = "portal/resource.html"
+    context_object_name = "resource"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(services.resource_page(self.object, self.request.user))
+        return context

@@ -63,7 +63,8 @@ class PlacementForm(forms.Form):
         else:
             self.fields["tenant"].choices = [("", _("none (no tenant defaults)"))] + list(
                 Tenant.objects.order_by("name").values_list("slug", "name"))
-        self.fields["no_exposure_to"].choices = list(Law.objects.order_by("country", "name").values_list("slug", "name"))
+        laws = Law.objects.order_by("country", "name").values_list("slug", "name")
+        self.fields["no_exposure_to"].choices = list(laws)
         self.fields["preferred"].choices = [
             (f"{c}/{r}", f"{c}/{r}") for c, r in Region.objects.order_by("cloud__slug", "slug")
             .values_list("cloud__slug", "slug")]
@@ -105,5 +106,6 @@ class PolicyUploadForm(forms.Form):
                                        "souverain.custom.<name>."))
     description = forms.CharField(label=_("Description"), required=False, max_length=500)
     source = forms.CharField(label=_("Rego module"), widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false"}))
-    tests = forms.CharField(label=_("Rego tests"), widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
-                            help_text=_("test_ rules; a version is activated only when it compiles and its tests pass."))
+    tests = forms.CharField(
+        label=_("Rego tests"), widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
+        help_text=_("test_ rules; a version is activated only when it compiles and its tests pass."))

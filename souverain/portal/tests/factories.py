@@ -40,7 +40,8 @@ def bulk_resources(count: int, *, tenants: list[Tenant | None] | None = None, se
                                      "tags": tags}
             seen = now - timedelta(minutes=rng.randint(0, 600))
             rows.append(Resource(
-                kind=kind, cloud_id=region.cloud_id, region_id=region.pk, project_id=f"p-{tenant.slug if tenant else 'x'}",
+                kind=kind, cloud_id=region.cloud_id, region_id=region.pk,
+                project_id=f"p-{tenant.slug if tenant else 'x'}",
                 tenant=tenant, external_id=attrs["id"], name=attrs["name"], status=status, attrs=attrs,
                 attrs_hash=f"{i:032d}", tags=tags, first_seen=seen - timedelta(days=3), last_seen=seen,
             ))

@@ -27,12 +27,15 @@ def _values(data: Any, name: str) -> list[str]:
 
 
 class MultiValueFilter(django_filters.CharFilter):
-    """A CharFilter whose method receives every value given, repeated or comma-separated."""
+    """A CharFilter whose method is called with every value given, repeated or comma-separated."""
 
-    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
-        if not value:
-            return qs
-        return self.get_method(qs)(qs, self.field_name, _values(self.parent.data, self.field_name))
+    def __init__(self, *, method: str, **kwargs: Any) -> None:
+        super().__init__(method=self._every_value, **kwargs)
+        self._target = method
+
+    def _every_value(self, qs: QuerySet, name: str, value: Any) -> QuerySet:
+        values = _values(self.parent.data, name)
+        return getattr(self.parent, self._target)(qs, name, values) if values else qs
 
 
 class ResourceFilterSet(django_filters.FilterSet):

@@ -1,0 +1,123 @@
+"""Jobs: claiming, running, reporting, retrying, the in-process worker, per-cloud locks and the API."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from souverain.jobs import locks, registry, services, worker
+from souverain.jobs.models import Job, Lease
+
+CALLS: list[int] = []
+
+
+@registry.register("test.echo")
+def _echo(job: Job, reporter: services.Reporter) -> None:
+    CALLS.append(job.pk)
+    if job.params.get("fail"):
+        raise RuntimeError("boom")
+    if job.params.get("later"):
+        raise services.RetryLater("lock busy")
+    reporter.add(done=2)
+    if job.params.get("partial"):
+        reporter.error("one part failed", cloud="x")
+
+
+@pytest.mark.django_db
+def test_a_job_runs_once_and_records_its_outcome():
+    job = services.create_job("test.echo", {"partial": True}, requested_by="alice")
+    done = services.run_job(job.pk, worker="w1")
+    assert done is not None and done.status == Job.Status.PARTIAL
+    assert done.counts == {"done": 2} and done.errors[0]["cloud"] == "x" and done.progress == 1.0
+    assert done.worker == "w1" and done.attempts == 1 and done.duration is not None
+    # Delivered again (Celery redelivery, a second worker): nothing happens.
+    assert services.run_job(job.pk, worker="w2") is None
+    assert services.run_job(999_999) is None  # gone: quiet
+    assert CALLS.count(job.pk) == 1
+
+
+@pytest.mark.django_db
+def test_failures_and_retries():
+    failed = services.run_job(services.create_job("test.echo", {"fail": True}).pk)
+    assert failed.status == Job.Status.FAILED and "boom" in failed.errors[0]["error"]
+    later = services.create_job("test.echo", {"later": True})
+    with pytest.raises(services.RetryLater):
+        services.run_job(later.pk)
+    later.refresh_from_db()
+    assert later.status == Job.Status.QUEUED and "lock busy" in later.message
+
+
+@pytest.mark.django_db
+def test_a_running_job_whose_worker_died_can_be_claimed_again_or_is_recovered():
+    job = services.create_job("test.echo")
+    assert services.claim(job.pk, "w1") is not None
+    assert services.claim(job.pk, "w2") is None  # its worker is alive (fresh heartbeat)
+    Job.objects.filter(pk=job.pk).update(heartbeat=job.created - services.STALE_AFTER * 2)
+    assert services.claim(job.pk, "w2").attempts == 2
+    Job.objects.filter(pk=job.pk).update(heartbeat=job.created - services.STALE_AFTER * 2)
+    assert services.recover_interrupted() == 1
+    assert Job.objects.get(pk=job.pk).status == Job.Status.FAILED
+
+
+def test_unknown_kinds_and_bad_params_are_refused():
+    with pytest.raises(ValueError, match="unknown job kind"):
+        registry.get("nope")
+
+
+@pytest.mark.django_db
+def test_the_api_starts_jobs_for_operators_only(api_as, monkeypatch):
+    monkeypatch.setattr(worker, "wake", lambda: None)
+    ops = api_as("operator-ops")
+    response = ops.post("/api/jobs/", {"kind": "test.echo", "params": {}}, format="json")
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert body["status"] == "queued" and body["requested_by"] == "operator-ops"
+    assert ops.get(f"/api/jobs/{body['id']}/").json()["kind"] == "test.echo"
+    assert ops.post("/api/jobs/", {"kind": "nope"}, format="json").status_code == 400
+    bad = ops.post("/api/jobs/", {"kind": "inventory.sync", "params": {"clouds": ["nowhere"]}}, format="json")
+    assert bad.status_code == 400 and "unknown cloud" in str(bad.json())
+    for role in ("auditor", "tenant-admin"):
+        assert api_as(role).post("/api/jobs/", {"kind": "test.echo"}, format="json").status_code == 403
+    assert api_as("auditor").get("/api/jobs/").status_code == 200
+    assert api_as("tenant-admin").get("/api/jobs/").status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_in_process_worker_runs_queued_jobs():
+    thread = worker.start_in_process_worker(poll_interval=0.2, schedule=False)
+    try:
+        job = services.submit("test.echo")
+        finished = services.wait_for(job.pk, timeout=20, interval=0.1)
+        assert finished.status == Job.Status.SUCCEEDED and thread is not None and thread.is_alive()
+    finally:
+        worker.stop_in_process_worker()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_database_leases_exclude_each_other_and_expire():
+    spans: list[tuple[float, float]] = []
+
+    def hold() -> None:
+        with locks.held("cloud:x", wait=10):
+            start = time.monotonic()
+            time.sleep(0.3)
+            spans.append((start, time.monotonic()))
+
+    threads = [threading.Thread(target=hold) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    spans.sort()
+    assert len(spans) == 3 and all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+
+    with locks.held("cloud:y", wait=1):
+        with pytest.raises(locks.LockTimeout, match="cloud:y is held by"):
+            with locks.held("cloud:y", wait=0.3):
+                pass
+    # A holder that died leaves an expired lease: the next one takes it.
+    Lease.objects.filter(key="cloud:y").update(holder="dead-worker", expires="2000-01-01T00:00:00Z")
+    with locks.held("cloud:y", wait=1) as held:
+        assert held.backend == "database"

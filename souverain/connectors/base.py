@@ -414,7 +414,7 @@ class Connector(abc.ABC):
     def set_quotas(self, project_id: str, **limits: int) -> Resource:
         """Change some limits, named as the API names them (``instances``, ``volumes``, ``port``...).
 
-        Returns the project's limits afterwards, as ``quotas`` does.
+        Returns what each service that was changed answered, grouped like ``quotas``.
         """
 
     @abc.abstractmethod

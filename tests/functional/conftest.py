@@ -11,10 +11,13 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 import yaml
 
 import testbed
@@ -76,6 +79,27 @@ def cleanup(request: pytest.FixtureRequest) -> Callable[..., None]:
         request.addfinalizer(lambda: fn(*args, **kwargs))
 
     return register
+
+
+@pytest.fixture
+def http_log() -> Callable[[OpenStackConnector], AbstractContextManager[list[tuple[str, str, int]]]]:
+    """``with http_log(connector) as sent:`` collects (method, path, status) of every HTTP exchange meanwhile."""
+
+    @contextmanager
+    def log(connector: OpenStackConnector) -> Iterator[list[tuple[str, str, int]]]:
+        sent: list[tuple[str, str, int]] = []
+        hooks = connector.connection.session.session.hooks["response"]  # the requests.Session under keystoneauth
+
+        def record(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+            sent.append((str(response.request.method), urlsplit(response.request.url).path, response.status_code))
+
+        hooks.append(record)
+        try:
+            yield sent
+        finally:
+            hooks.remove(record)
+
+    return log
 
 
 @pytest.fixture(scope="session")

@@ -196,4 +196,5 @@ def test_quotas_and_usage(scratch: OpenStackConnector, admin: OpenStackConnector
     assert (changed["compute"]["instances"], changed["block-storage"]["volumes"], changed["network"]["port"]) == (
         3, 4, 5)
     assert changed["network"]["network"] == quotas["network"]["network"]  # untouched limits stay
+    assert set(changed) == {"compute", "block-storage", "network"}
     scratch.delete_network(network["id"])

@@ -53,6 +53,7 @@ class OpenStackConnector(Connector):
         self._cloud = name or cloud or conn.config.name or "openstack"
         self._region: str | None = conn.config.get_region_name() or region
         self._all_projects = all_projects
+        self._quota_name_cache: dict[str, set[str]] | None = None
         self._t = Transport(conn, cloud=self._cloud, region=self._region, retry=retry or RetryPolicy())
 
     # -- identity of the connection -------------------------------------------------------------
@@ -404,22 +405,29 @@ class OpenStackConnector(Connector):
                 for service, api in QUOTA_APIS.items() if self._t.has_service(service)}
 
     def set_quotas(self, project_id: str, **limits: int) -> Resource:
-        current = self.quotas(project_id)
         # Each service names its limits differently (instances, volumes, port...): route by name.
+        names = self._quota_names(project_id)
         changes: dict[str, dict[str, int]] = {}
         for key, value in limits.items():
-            owners = [service for service, quota in current.items() if key in quota and key != "id"]
+            owners = [service for service, known in names.items() if key in known]
             if len(owners) != 1:
                 raise ValueError(f"quota {key!r} is {'ambiguous' if owners else 'unknown'} on this cloud; "
-                                 f"known: {sorted(k for q in current.values() for k in q if k != 'id')}")
+                                 f"known: {sorted(set().union(*names.values()))}")
             changes.setdefault(owners[0], {})[key] = value
+        changed: Resource = {}
         for service, values in changes.items():
             api = QUOTA_APIS[service]
-            path = api.path.format(quote(project_id, safe=""))
-            self._t.request(service, "PUT", path, json={api.key: values})
-            # Read back rather than keep the PUT's answer: Nova's omits the "id" its GET has.
-            current[service] = self._t.get_json(service, path)[api.key]
-        return current
+            response = self._t.request(service, "PUT", api.path.format(quote(project_id, safe="")),
+                                       json={api.key: values})
+            changed[service] = response.json()[api.key]
+        return changed
+
+    def _quota_names(self, project_id: str) -> dict[str, set[str]]:
+        # The names are the cloud's, the same for every project: read them once.
+        if self._quota_name_cache is None:
+            quotas = self.quotas(project_id)
+            self._quota_name_cache = {service: set(quota) - {"id"} for service, quota in quotas.items()}
+        return self._quota_name_cache
 
     def usage(self, project_id: str) -> Resource:
         return {service: self._t.get_json(service, api.usage_path.format(quote(project_id, safe="")),

@@ -119,8 +119,7 @@ def test_quotas_usage_and_set_quotas_route_each_limit_to_its_service(admin: Open
 
     after = admin.set_quotas("p1", instances=0, network=0)
 
-    assert after == {"compute": {"instances": 0, "cores": 20}, "block-storage": {"id": "p1", "volumes": 10},
-                     "network": {"network": 0, "port": 500}}
+    assert after == {"compute": {"instances": 0, "cores": 20}, "network": {"network": 0, "port": 500}}
     assert nova.last_request.json() == {"quota_set": {"instances": 0}}
     assert neutron.last_request.json() == {"quota": {"network": 0}}
     assert admin.usage("p1") == {"compute": {"instances": {"limit": 0, "in_use": 1}},
@@ -129,6 +128,10 @@ def test_quotas_usage_and_set_quotas_route_each_limit_to_its_service(admin: Open
     assert cinder_usage.called
     with pytest.raises(ValueError, match="unknown"):
         admin.set_quotas("p1", unicorns=1)
+    admin.set_quotas("p1", cores=1)
+    assert nova.call_count == 2 and nova.last_request.json() == {"quota_set": {"cores": 1}}
+    nova_reads = [r for r in http.request_history if r.method == "GET" and r.url == NOVA.lower() + "/os-quota-sets/p1"]
+    assert len(nova_reads) == 1  # the limits' names are read once per connector
 
 
 def test_projects_are_updated_with_patch(admin: OpenStackConnector, http: requests_mock.Mocker) -> None:

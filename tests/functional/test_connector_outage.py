@@ -1,0 +1,83 @@
+"""One service stopped mid-test: its calls are Unavailable, everything else keeps working, then it returns.
+
+The test-bed offers no public "stop one service": this uses its supervisor (``testbed.supervise.stop``, the
+function ``testbed.down()`` itself uses, by process key) and brings the service back with ``testbed.up()``,
+which starts whatever is missing and waits until every API answers. The outage lasts seconds, but other
+suites using the sovereign cloud's volumes at that moment would notice it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import testbed
+from souverain.connectors import Unavailable, get_connector
+from souverain.connectors.openstack import OpenStackConnector
+from souverain.connectors.retry import RetryPolicy
+from testbed import supervise
+from testbed.layout import Settings
+
+CLOUD = "sovereign"
+QUICK = RetryPolicy(attempts=2, base_delay=0.2, max_delay=0.5)
+
+
+def _connector(cloud: str) -> OpenStackConnector:
+    connector = get_connector("openstack", cloud=cloud, retry=QUICK)
+    assert isinstance(connector, OpenStackConnector)
+    return connector
+
+
+@pytest.fixture
+def cinder_down(clouds_yaml: Path) -> Iterator[None]:
+    stopped = supervise.stop(Settings.from_env(), [f"{CLOUD}-cinder-api"])
+    assert stopped == [f"{CLOUD}-cinder-api"], "the sovereign Cinder API was not running"
+    try:
+        yield
+    finally:
+        testbed.up()
+
+
+def _answers_again(connector: OpenStackConnector, deadline: float) -> float:
+    started = time.monotonic()
+    while True:
+        try:
+            list(connector.volumes())
+            return time.monotonic() - started
+        except Unavailable:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+def test_a_stopped_volume_api_is_unavailable_and_the_rest_works(clouds_yaml: Path, request: pytest.FixtureRequest,
+                                                                 uid: str) -> None:
+    warm = _connector(CLOUD)  # has discovered Cinder before the outage
+    other_cloud = _connector("international")
+    list(warm.volumes())
+
+    request.getfixturevalue("cinder_down")
+    cold = _connector(CLOUD)  # meets the outage at discovery
+
+    with pytest.raises(Unavailable) as listing:
+        list(warm.volumes())
+    with pytest.raises(Unavailable):
+        warm.create_volume(1, name=uid)  # a POST: not retried, still Unavailable
+    with pytest.raises(Unavailable):
+        list(cold.volumes())
+    assert listing.value.cloud == CLOUD and listing.value.status is None
+    assert warm.supports("volumes")  # still in the catalog: down is not absent
+
+    assert isinstance(list(warm.networks()), list)
+    assert isinstance(list(warm.servers()), list)
+    assert isinstance(list(cold.images()), list)
+    assert isinstance(list(other_cloud.volumes()), list)
+
+    started = time.monotonic()
+    testbed.up()
+    waited = _answers_again(warm, time.monotonic() + 120)
+    _answers_again(cold, time.monotonic() + 30)
+    print(f"\n{CLOUD} cinder-api back after {time.monotonic() - started:.1f}s (then answered in {waited:.1f}s)")

@@ -283,3 +283,141 @@ def simulate_placement(workload: dict[str, Any], on: dt.date) -> dict[str, Any]:
     for entry in [*result["allowed"], *result["denied"]]:
         entry["pk"] = regions.get(entry["region"])
     return result
+
+
+# --- compliance ----------------------------------------------------------------------------------------------------
+
+def builtin_packs() -> dict[str, dict[str, Any]]:
+    """The built-in packs: title, source, when they apply, settings, Rego and tests, by pack name."""
+    from souverain.policy.engine import builtin_modules, load_packs_config
+
+    sources = {m.name: m.source for m in builtin_modules(tests=True)}
+    packs = {}
+    for name, pack in (load_packs_config().get("packs") or {}).items():
+        packs[name] = {
+            "name": name, "title": pack.get("title") or name, "source": pack.get("source") or "",
+            "applies_when": pack.get("applies_when") or {}, "settings": pack.get("settings") or {},
+            "rego": sources.get(f"{name}.rego", ""), "tests": sources.get(f"{name}_test.rego", ""),
+        }
+    return packs
+
+
+def compliance_overview(user: Any) -> dict[str, Any]:
+    from souverain.policy.models import OperatorPolicy
+
+    violation = optional_model("policy", "Violation")
+    summary = None
+    if violation is not None:
+        queryset = scope_queryset(open_violations(violation), user, violation_access(violation))
+        summary = {
+            "total": queryset.count(),
+            "by_severity": list(queryset.values("severity").annotate(n=Count("pk")).order_by("-n")),
+            "by_tenant": list(queryset.values("tenant__name").annotate(n=Count("pk")).order_by("-n")[:20]),
+            "by_rule": list(queryset.values("rule").annotate(n=Count("pk")).order_by("-n")[:20]),
+        }
+    return {
+        "violations": summary,
+        "packs": list(builtin_packs().values()),
+        "policies": list(OperatorPolicy.objects.select_related("active_version").order_by("name")),
+    }
+
+
+def violation_access(model: type[Model]) -> Access:
+    names = {f.name for f in model._meta.get_fields()}
+    return Access(tenant_lookup="tenant" if "tenant" in names else "resource__tenant")
+
+
+def rule_page(name: str, user: Any) -> dict[str, Any] | None:
+    """A built-in pack (``hds``) or an operator's policy (``acme`` or ``custom.acme``); None when neither."""
+    from souverain.policy.models import OperatorPolicy
+
+    pack = builtin_packs().get(name)
+    policy_name = name.removeprefix("custom.")
+    policy = None
+    if pack is None or name.startswith("custom."):
+        policy = OperatorPolicy.objects.select_related("active_version").filter(name=policy_name).first()
+    if pack is None and policy is None:
+        return None
+    versions = list(policy.versions.select_related("uploaded_by").order_by("-number")[:20]) if policy else []
+    violation = optional_model("policy", "Violation")
+    violations = None
+    if violation is not None:
+        prefix = f"custom.{policy_name}." if policy else f"{name}."
+        queryset = scope_queryset(open_violations(violation), user, violation_access(violation))
+        violations = list(queryset.filter(rule__startswith=prefix).select_related("resource")[:100])
+    return {"name": name, "pack": pack, "policy": policy, "versions": versions, "violations": violations,
+            "compliance_ready": violation is not None}
+
+
+def error_excerpts(errors: list[dict[str, Any]], source: str, tests: str) -> list[dict[str, Any]]:
+    """Each upload error with the line it points at (from the module or its tests), for display."""
+    result = []
+    for error in errors:
+        text = tests if str(error.get("module") or "").endswith("_test.rego") else source
+        lines = text.splitlines()
+        line = error.get("line")
+        excerpt = lines[line - 1] if isinstance(line, int) and 0 < line <= len(lines) else None
+        result.append({**error, "excerpt": excerpt})
+    return result
+
+
+# --- sync status -------------------------------------------------------------------------------------------------
+
+ACTIVE_JOBS = ("queued", "running")
+
+
+def running_jobs() -> list[Any]:
+    from souverain.inventory.services import JOB_KIND
+    from souverain.jobs.models import Job
+
+    jobs = list(Job.objects.filter(kind=JOB_KIND, status__in=ACTIVE_JOBS).order_by("created", "id")[:20])
+    for job in jobs:
+        job.parts = [
+            {"key": key, "done": part.get("done", 0), "total": len(part.get("kinds") or {}),
+             "running": sorted(k for k, s in (part.get("kinds") or {}).items() if s == "running"),
+             **{k: part.get(k, 0) for k in ("created", "updated", "gone", "failed_kinds")}}
+            for key, part in sorted((job.detail or {}).items())
+        ]
+    return jobs
+
+
+def _group_stale(states: list[Any]) -> list[dict[str, Any]]:
+    """Stale parts of one cloud grouped by region and error: one line per cause, with the kinds it hit."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for state in states:
+        group = groups.setdefault((state.region.slug, state.error), {
+            "region": state.region.slug, "error": state.error, "kinds": [], "last_success": None})
+        group["kinds"].append(state.get_kind_display())
+        if state.last_success and (group["last_success"] is None or state.last_success < group["last_success"]):
+            group["last_success"] = state.last_success
+    return list(groups.values())
+
+
+def sync_status() -> dict[str, Any]:
+    """Per cloud: how fresh each region is, which parts are stale and why; running and recent sync jobs."""
+    from souverain.inventory.models import SyncState
+    from souverain.inventory.services import JOB_KIND, syncable_clouds
+    from souverain.jobs.models import Job
+
+    syncable = {c.pk for c in syncable_clouds()}
+    clouds: dict[int, dict[str, Any]] = {}
+    for cloud in Cloud.objects.order_by("name"):
+        clouds[cloud.pk] = {"cloud": cloud, "syncable": cloud.pk in syncable, "last_success": None,
+                            "oldest_success": None, "counts": Counter(), "stale": [], "resources": 0}
+    for state in SyncState.objects.select_related("region").order_by("region__slug", "kind"):
+        entry = clouds.get(state.cloud_id)
+        if entry is None:
+            continue
+        entry["counts"][state.status] += 1
+        entry["resources"] += state.resource_count
+        if state.status == SyncState.Status.STALE:
+            entry["stale"].append(state)
+        if state.last_success and state.status == SyncState.Status.OK:
+            entry["last_success"] = max(filter(None, [entry["last_success"], state.last_success]))
+            entry["oldest_success"] = min(filter(None, [entry["oldest_success"], state.last_success]))
+    for entry in clouds.values():
+        entry["counts"] = sorted(entry["counts"].items())  # templates read a Counter's "items" as a key
+        entry["stale"] = _group_stale(entry["stale"])
+    recent = list(Job.objects.filter(kind=JOB_KIND).exclude(status__in=ACTIVE_JOBS).order_by("-created", "-id")[:10])
+    return {"clouds": list(clouds.values()), "running": running_jobs(), "recent": recent,
+            "any_syncable": bool(syncable)}

@@ -4,7 +4,7 @@ the ``portal`` namespace so their names never clash with the API router's (``clo
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from .views import estate, inventory, placement
+from .views import compliance, estate, inventory, placement, sync
 from .views.static import serve_static
 
 pages = [
@@ -14,6 +14,11 @@ pages = [
     path("inventory/", inventory.ResourceListView.as_view(), name="inventory"),
     path("inventory/<int:pk>/", inventory.ResourceView.as_view(), name="resource"),
     path("placement/", placement.PlacementView.as_view(), name="placement"),
+    path("compliance/", compliance.ComplianceView.as_view(), name="compliance"),
+    path("compliance/rules/<str:name>/", compliance.RuleView.as_view(), name="rule"),
+    path("compliance/upload/", compliance.PolicyUploadView.as_view(), name="policy-upload"),
+    path("sync/", sync.SyncView.as_view(), name="sync"),
+    path("sync/jobs/", sync.SyncJobsView.as_view(), name="sync-jobs"),
 ]
 
 urlpatterns = [

@@ -6,6 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from souverain.core.roles import OPERATOR_ROLES, Role
 from souverain.tenancy.permissions import membership_of
 
 
@@ -26,6 +27,17 @@ def role_context(user: Any) -> dict[str, Any]:
     return {
         "role": role,
         "tenant": membership.tenant if membership and membership.tenant_id else None,
-        "is_operator": role in {"operator-admin", "operator-ops", "auditor"},
-        "can_write_policy": role == "operator-admin",
+        "can_upload": role == Role.OPERATOR_ADMIN,
+        "can_sync": role in OPERATOR_ROLES,
     }
+
+
+class RoleContextMixin:
+    """Puts the user's role, tenant and what they may do into every page's context."""
+
+    request: HttpRequest
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)  # type: ignore[misc]
+        context.update(role_context(self.request.user))
+        return context

@@ -10,10 +10,10 @@ from souverain.estate.models import Cloud, Region
 from souverain.tenancy.permissions import AUTHENTICATED_READ_ONLY, PortalAccessMixin
 
 from .. import services
-from .base import decision_date
+from .base import RoleContextMixin, decision_date
 
 
-class OverviewView(PortalAccessMixin, TemplateView):
+class OverviewView(PortalAccessMixin, RoleContextMixin, TemplateView):
     access = AUTHENTICATED_READ_ONLY
     template_name = "portal/overview.html"
 
@@ -26,7 +26,7 @@ class OverviewView(PortalAccessMixin, TemplateView):
         return context
 
 
-class CloudView(PortalAccessMixin, DetailView):
+class CloudView(PortalAccessMixin, RoleContextMixin, DetailView):
     access = AUTHENTICATED_READ_ONLY
     queryset = Cloud.objects.all()
     lookup_field = "slug"
@@ -41,7 +41,7 @@ class CloudView(PortalAccessMixin, DetailView):
         return context
 
 
-class RegionView(PortalAccessMixin, DetailView):
+class RegionView(PortalAccessMixin, RoleContextMixin, DetailView):
     access = AUTHENTICATED_READ_ONLY
     queryset = Region.objects.select_related("cloud")
     template_name = "portal/region.html"

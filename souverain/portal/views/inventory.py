@@ -16,6 +16,7 @@ from souverain.tenancy.permissions import Access, PortalAccessMixin, membership_
 from .. import services
 from ..filtersets import PortalResourceFilterSet
 from ..tables import ResourceTable
+from .base import RoleContextMixin
 
 # As the inventory API: everyone reads it, tenant users their tenant's part only.
 INVENTORY_ACCESS = Access(read=ALL_ROLES, tenant_lookup="tenant")
@@ -24,7 +25,7 @@ API_ORDERING = {"name": "name", "kind": "kind", "cloud": "cloud__slug", "region"
                 "tenant": "tenant__slug", "status": "status", "last_seen": "last_seen"}
 
 
-class ResourceListView(PortalAccessMixin, TemplateView):
+class ResourceListView(PortalAccessMixin, RoleContextMixin, TemplateView):
     access = INVENTORY_ACCESS
     template_name = "portal/inventory.html"
     queryset = Resource.objects.all()
@@ -55,7 +56,7 @@ class ResourceListView(PortalAccessMixin, TemplateView):
         return context
 
 
-class ResourceView(PortalAccessMixin, DetailView):
+class ResourceView(PortalAccessMixin, RoleContextMixin, DetailView):
     access = INVENTORY_ACCESS
     queryset = Resource.objects.select_related("cloud", "region", "tenant")
     template_name = "portal/resource.html"

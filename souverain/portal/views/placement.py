@@ -12,9 +12,10 @@ from souverain.tenancy.permissions import Access, PortalAccessMixin
 
 from .. import services
 from ..forms import PlacementForm
+from .base import RoleContextMixin
 
 
-class PlacementView(PortalAccessMixin, TemplateView):
+class PlacementView(PortalAccessMixin, RoleContextMixin, TemplateView):
     # Placement only reads: every role may simulate, tenant users for their own tenant only (as the API).
     access = Access(read=ALL_ROLES)
     template_name = "portal/placement.html"

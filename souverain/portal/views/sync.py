@@ -1,0 +1,56 @@
+"""Sync status: last sync per cloud, stale parts with their errors, and running jobs polled with HTMX."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+
+from souverain.core.roles import OPERATOR_ROLES, Role
+from souverain.estate.models import Cloud
+from souverain.inventory import services as inventory
+from souverain.tenancy.permissions import Access, PortalAccessMixin
+
+from .. import services
+from .base import RoleContextMixin
+
+# As the jobs API: operators and auditors read, operators start syncs.
+SYNC_ACCESS = Access(read=OPERATOR_ROLES | {Role.AUDITOR}, write=OPERATOR_ROLES)
+
+
+class SyncView(PortalAccessMixin, RoleContextMixin, TemplateView):
+    access = SYNC_ACCESS
+    template_name = "portal/sync.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(services.sync_status())
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Start a sync of one cloud (or of all), incremental or full."""
+        slug = request.POST.get("cloud", "")
+        clouds = [slug] if slug else []
+        if slug and not Cloud.objects.filter(slug=slug).exists():
+            messages.error(request, _("Unknown cloud."))
+            return redirect("portal:sync")
+        full = request.POST.get("full") == "1"
+        job = inventory.request_sync(clouds, full=full, requested_by=request.user.get_username())
+        messages.success(request, _("Sync job #%(id)s queued.") % {"id": job.pk})
+        return redirect("portal:sync")
+
+
+class SyncJobsView(PortalAccessMixin, RoleContextMixin, TemplateView):
+    """The running-jobs panel alone, for HTMX polling: it stops polling once nothing is running."""
+
+    access = SYNC_ACCESS
+    template_name = "portal/includes/sync_jobs.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["running"] = services.running_jobs()
+        return context

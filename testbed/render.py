@@ -103,7 +103,9 @@ def keystone_conf(s: Settings, c: Cloud, db_base: str) -> Sections:
         "fernet_tokens": {"key_repository": str(data / "fernet-keys")},
         "fernet_receipts": {"key_repository": str(data / "fernet-keys")},
         "credential": {"key_repository": str(data / "credential-keys")},
-        "cache": {"enabled": False},
+        # Without a cache each token validation costs dozens of queries (seconds on a busy 2-core machine).
+        # An in-process cache is coherent because Keystone runs a single worker.
+        "cache": {"enabled": True, "backend": "dogpile.cache.memory"},
         # bcrypt's default 12 rounds cost ~0.25 s of CPU per password check; every service authenticates.
         "identity": {"password_hash_rounds": 4},
     }
@@ -243,6 +245,8 @@ def cinder_conf(s: Settings, c: Cloud, db_base: str, rabbit: str) -> Sections:
             "osapi_max_limit": s.page_limit,
             "state_path": str(s.data_dir(c) / "cinder"),
             "api_paste_config": str(s.venv / "etc" / "cinder" / "api-paste.ini"),
+            # Without it every filter (?name=...) is refused: the default path is /etc/cinder/.
+            "resource_query_filters_file": str(s.venv / "etc" / "cinder" / "resource_filters.json"),
             "enabled_backends": "fake",
             "default_volume_type": "__DEFAULT__",
             "my_ip": "127.0.0.1",

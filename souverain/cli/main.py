@@ -61,6 +61,9 @@ def run(addr: str) -> None:
     _django()
     from django.core.management import call_command
 
+    from souverain.jobs.worker import start_in_process_worker
+
+    start_in_process_worker()  # embedded default: jobs and periodic syncs in this process (no-op with Celery)
     console.print(f"Souverain on http://{addr}/  (API docs: http://{addr}/api/docs/)")
     call_command("runserver", addr, use_reloader=False, use_threading=True)
 
@@ -371,6 +374,40 @@ def policy_list(fmt: str) -> None:
 
 
 @main.group()
+def compliance() -> None:
+    """Continuous compliance: violations of the inventory against the active policies."""
+
+
+@compliance.command("report")
+@click.option("--tenant", default=None, help="Only this tenant's violations (tenant users: always theirs).")
+@click.option("--severity", default=None, type=click.Choice(["critical", "high", "medium"]))
+@click.option("--all", "include_resolved", is_flag=True, help="Include resolved violations.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+def compliance_report(tenant: str | None, severity: str | None, include_resolved: bool, fmt: str) -> None:
+    """Open violations, by resource, with the rule and why."""
+    params = {"tenant": tenant, "severity": severity, "open": None if include_resolved else "true"}
+    rows = _api_call(lambda: _client().list_all("/api/compliance/violations/", **params))
+    columns = [("severity", "Severity"), ("tenant", "Tenant"), ("region", "Region"), ("resource_kind", "Kind"),
+               ("resource_name", "Resource"), ("rule", "Rule"), ("message", "Why"), ("first_seen", "Since")]
+    if fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow([header for _, header in columns] + ["Resolved"])
+        for row in rows:
+            writer.writerow([row.get(key) or "" for key, _ in columns] + [row.get("resolved_at") or ""])
+        return
+    emit(rows, fmt, columns, title=f"{len(rows)} violation(s)")
+
+
+@compliance.command("run")
+def compliance_run() -> None:
+    """Queue a full compliance pass now."""
+    body = _api_call(lambda: _client().request("POST", "/api/compliance/passes/run/"))
+    console.print(f"compliance pass queued (job {body['job']})")
+
+
+@main.group()
 def testbed() -> None:
     """A real OpenStack (two clouds) on loopback, for trying Souverain and for its tests."""
 
@@ -408,6 +445,55 @@ def testbed_status() -> None:
 @testbed.command("reset")
 def testbed_reset() -> None:
     _testbed_module().reset()
+
+
+# --- inventory ----------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("clouds", nargs=-1, metavar="[CLOUD]...")
+@click.option("--full", is_flag=True, help="List everything and mark what vanished gone (default: incremental).")
+@click.option("--kind", "kinds", multiple=True, help="Only these kinds (server, volume, network...); repeatable.")
+@click.option("--no-wait", is_flag=True, help="Queue the sync and return its job id.")
+@FORMAT_OPTION
+def sync(clouds: tuple[str, ...], full: bool, kinds: tuple[str, ...], no_wait: bool, fmt: str) -> None:
+    """Sync the inventory of CLOUD(s) (default: every cloud with credentials), with a progress bar per cloud.
+
+    A server-side command, like `estate apply`: it uses the database of this machine's settings. The job is
+    queued like any other: with CELERY_BROKER_URL set a Celery worker runs it; otherwise this command runs
+    it here (or the running server's worker does, if it claims it first). Exit status: 0 done, 1 failed,
+    2 partly done (some kinds or clouds stale).
+    """
+    _django()
+    from souverain.inventory import services
+    from souverain.jobs import console as job_console
+    from souverain.jobs.services import celery_enabled
+
+    try:
+        job = services.request_sync(clouds, full=full, kinds=kinds, requested_by=os.environ.get("USER", "cli"))
+    except ValueError as exc:
+        fail(str(exc))
+        return
+    if no_wait:
+        if fmt == "json":
+            emit({"job": job.pk, "status": job.status}, fmt)
+        else:
+            console.print(f"queued job {job.pk}")
+        return
+    if not celery_enabled():
+        job_console.run_here_if_free(job.pk)
+    finished = job_console.watch(job.pk, console) if fmt == "table" else _wait_quietly(job.pk)
+    if fmt == "json":
+        emit(job_console.as_dict(finished), fmt)
+    else:
+        job_console.summary(finished, console)
+    raise SystemExit(job_console.EXIT_CODES.get(finished.status, 1))
+
+
+def _wait_quietly(job_id: int):  # noqa: ANN202
+    from souverain.jobs.services import wait_for
+
+    return wait_for(job_id, timeout=float("inf"))
 
 
 if __name__ == "__main__":

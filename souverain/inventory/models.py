@@ -127,6 +127,9 @@ class SyncState(models.Model):
     # When the last complete listing started: deletions are reconciled up to then.
     last_full = models.DateTimeField(null=True, blank=True)
     last_job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # False once the cloud refused this kind's "changed since" filter (e.g. Neutron without its timestamp
+    # plugin): incremental syncs then list the kind whole. Forgotten at each full sync, so it is probed again.
+    time_filter = models.BooleanField(null=True, blank=True)
     resource_count = models.PositiveIntegerField(default=0)
     duration = models.FloatField(null=True, blank=True, help_text=_("Seconds the last sync of this part took"))
 

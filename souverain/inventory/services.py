@@ -279,21 +279,28 @@ class SyncRun:
     def _sync_kind(self, ctx: _Region, info: K.KindInfo, state: SyncState) -> None:
         started = timezone.now()
         clock = time.monotonic()
-        incremental = (not self.full and info.incremental and state.last_success is not None
-                       and state.last_full is not None)
+        incremental = (not self.full and info.incremental and state.time_filter is not False
+                       and state.last_success is not None and state.last_full is not None)
         since = state.last_success - SINCE_MARGIN if incremental and state.last_success else None
+        time_filter = None if self.full else state.time_filter
         stats: Counter[str] = Counter()
         self._kind_state(ctx, info, "running")
         try:
             names = self._project_names(ctx) if info.per_project else {}
-            for page in _prefetch(ctx.connector.iter_pages(info.listing, changes_since=since)):
-                self._apply_page(ctx, info, page, stats, names)
-                with self._lock:
-                    ctx.seen += len(page)
-                    seen = ctx.seen
-                self._part(ctx.key, seen=seen)
+            try:
+                self._list(ctx, info, since, stats, names)
+            except ConnectorError as exc:
+                if since is None or exc.status != 400 or stats["seen"]:
+                    raise
+                # The cloud refuses the "changed since" filter for this kind (HTTP 400 before any page): list it
+                # whole instead, the complete listing also reconciling deletions, and do so until the next full.
+                log.info("%s %s: the cloud refused the time filter (%s); listing it whole", ctx.key, info.name, exc)
+                since, time_filter = None, False
+                self._list(ctx, info, since, stats, names)
             if since is None:  # a complete listing: what it did not return is gone
                 self._mark_gone(ctx, info, started, stats)
+            elif time_filter is None:
+                time_filter = True
         except NotSupported:
             self._save_state(state, status=SyncState.Status.UNSUPPORTED, error="", last_attempt=started)
             self._kind_done(ctx, info, "unsupported", stats)
@@ -314,8 +321,17 @@ class SyncRun:
                                             gone_at__isnull=True).count()
         self._save_state(state, status=SyncState.Status.OK, error="", last_attempt=started, last_success=started,
                          last_full=started if since is None else state.last_full, resource_count=count,
-                         duration=time.monotonic() - clock)
+                         time_filter=time_filter, duration=time.monotonic() - clock)
         self._kind_done(ctx, info, "ok", stats)
+
+    def _list(self, ctx: _Region, info: K.KindInfo, since: datetime | None, stats: Counter[str],
+              names: dict[str, str]) -> None:
+        for page in _prefetch(ctx.connector.iter_pages(info.listing, changes_since=since)):
+            self._apply_page(ctx, info, page, stats, names)
+            with self._lock:
+                ctx.seen += len(page)
+                seen = ctx.seen
+            self._part(ctx.key, seen=seen)
 
     def _apply_page(self, ctx: _Region, info: K.KindInfo, page: list[dict[str, Any]], stats: Counter[str],
                     project_names: dict[str, str]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from souverain.connectors import ConnectorError
 from souverain.estate.models import Cloud, LegalEntity, Region
 from souverain.jobs.models import Job
 from souverain.tenancy.models import Tenant
@@ -63,8 +64,9 @@ class FakeConnector:
 
     def __init__(self, data: dict[str, list[dict[str, Any]]] | None = None, *, page_size: int = 2,
                  unsupported: tuple[str, ...] = ("containers",), failing: dict[str, Exception] | None = None,
-                 fail_after: int = 0) -> None:
+                 fail_after: int = 0, refuse_since: tuple[str, ...] = ()) -> None:
         self.data = data or {}
+        self.refuse_since = refuse_since
         self.changes: dict[str, list[dict[str, Any]]] = {}
         self.page_size = page_size
         self.unsupported = unsupported
@@ -78,6 +80,8 @@ class FakeConnector:
     def iter_pages(self, kind: str, *, changes_since: datetime | None = None,
                    page_size: int | None = None) -> Iterator[list[dict[str, Any]]]:
         self.calls.append((kind, changes_since))
+        if changes_since is not None and kind in self.refuse_since:
+            raise ConnectorError("['changed_since'] is invalid attribute for filtering", status=400)
         items = self.changes.get(kind, []) if changes_since is not None and kind in self.changes else \
             self.data.get(kind, [])
         return self._pages(kind, list(items))

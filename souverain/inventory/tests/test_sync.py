@@ -148,6 +148,23 @@ def test_incremental_uses_changes_since_catches_nova_deletions_and_reconciles_un
 
 
 @pytest.mark.django_db
+def test_a_refused_time_filter_falls_back_to_a_complete_listing_until_the_next_full_sync(cloud):
+    fake = FakeConnector({"networks": [{"id": "n1"}, {"id": "n2"}]}, refuse_since=("networks",))
+    sync(cloud, fake, kinds=["network"])
+    fake.data["networks"].pop()
+    fake.calls.clear()
+    run = sync(cloud, fake, full=False, kinds=["network"])
+    assert [since is None for _, since in fake.calls] == [False, True]  # refused, then listed whole
+    assert run.totals["gone"] == 1 and run.totals["failed_kinds"] == 0
+    assert SyncState.objects.get(kind="network").time_filter is False
+    fake.calls.clear()
+    sync(cloud, fake, full=False, kinds=["network"])
+    assert fake.calls == [("networks", None)]  # not asked again...
+    sync(cloud, fake, full=True, kinds=["network"])
+    assert SyncState.objects.get(kind="network").time_filter is None  # ...until a full sync forgets it
+
+
+@pytest.mark.django_db
 def test_a_failing_kind_is_stale_keeps_its_last_state_and_does_not_stop_the_others(cloud):
     fake = FakeConnector({"servers": servers(6), "volumes": [{"id": f"v{i}"} for i in range(6)],
                           "networks": [{"id": "n1"}]})
@@ -267,3 +284,32 @@ def test_clouds_and_kinds_sync_in_parallel_threads():
     run.run(clouds)
     assert run.totals["created"] == 3 * 2 * 13
     assert SyncState.objects.filter(status="ok").count() == 3 * 2 * 3
+
+
+@pytest.mark.django_db
+def test_a_sync_job_records_progress_counts_and_errors_per_part(cloud, monkeypatch, settings):
+    from souverain.jobs import services as jobs
+
+    from .. import services
+
+    settings.SOUVERAIN_SYNC_KIND_THREADS = 1  # one thread: this test's transaction is not visible to others
+    fake = FakeConnector({"servers": servers(3)}, failing={"volumes": Unavailable("cinder down", cloud="alpha")})
+    monkeypatch.setattr(services, "connector_for", lambda c, r: fake)
+    make_cloud("no-region", regions=())
+
+    job = services.request_sync(["alpha"], full=True, kinds=["server", "volume"], requested_by="ops")
+    done = jobs.run_job(job.pk)
+
+    assert done.status == "partial" and done.progress == 1.0
+    assert done.counts["created"] == 3 and done.counts["failed_kinds"] == 1
+    assert [(e["cloud"], e["kind"]) for e in done.errors] == [("alpha", "volume")]
+    part = done.detail["alpha/r1"]
+    assert part["kinds"] == {"server": "ok", "volume": "stale"} and part["done"] == 2 and part["seen"] == 3
+    assert part["started_at"] <= part["finished_at"] and part["lock"] == "database"
+    assert Resource.objects.filter(last_sync=done).count() == 3
+
+    fake.failing["servers"] = Unavailable("nova down", cloud="alpha")
+    failed = jobs.run_job(services.request_sync(["alpha"], kinds=["server", "volume"]).pk)
+    assert failed.status == "failed"  # every part failed
+    not_syncable = jobs.run_job(services.request_sync(["no-region"]).pk)
+    assert not_syncable.status == "failed" and "not syncable" in not_syncable.errors[0]["error"]

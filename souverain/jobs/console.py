@@ -1,0 +1,83 @@
+"""Following a job in a terminal: one progress bar per part (for a sync: per cloud and region).
+
+Used by ``souverain sync``. Reads the job row, so it works the same whoever runs the job: this process,
+the server's in-process worker, or a Celery worker on another machine.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import services
+from .models import Job
+
+#: Exit status of ``souverain sync`` per outcome.
+EXIT_CODES = {Job.Status.SUCCEEDED: 0, Job.Status.FAILED: 1, Job.Status.PARTIAL: 2}
+
+
+def run_here_if_free(job_id: int) -> threading.Thread:
+    """Run the job in a thread of this process unless a worker claims it first (then that worker runs it)."""
+
+    def attempt() -> None:
+        from django.db import connection
+
+        try:
+            services.run_job(job_id)
+        except services.RetryLater:
+            pass  # back in the queue: a worker will run it when the lock frees
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=attempt, name=f"job-{job_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+def watch(job_id: int, console: Console, *, interval: float = 0.3) -> Job:
+    """Show the job's progress until it finishes; returns the finished job."""
+    bars: dict[str, TaskID] = {}
+    columns = (TextColumn("{task.fields[part]:<28}"), BarColumn(),
+               TextColumn("{task.completed:>3.0f}/{task.total:<3.0f} kinds"),
+               TextColumn("{task.fields[state]:<18} {task.fields[seen]:>7} seen"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        waiting = progress.add_task("", total=1, part="(queued)", state="waiting for a worker", seen=0)
+        while True:
+            job = Job.objects.get(pk=job_id)
+            if job.detail and waiting is not None:
+                progress.remove_task(waiting)
+                waiting = None
+            for key, part in sorted((job.detail or {}).items()):
+                fields = {"part": key, "state": str(part.get("state", "")), "seen": part.get("seen", 0)}
+                if key not in bars:
+                    bars[key] = progress.add_task("", total=part.get("total") or 1, **fields)
+                progress.update(bars[key], completed=part.get("done", 0), total=part.get("total") or 1, **fields)
+            if job.is_finished:
+                return job
+            time.sleep(interval)
+
+
+def summary(job: Job, console: Console) -> None:
+    took = f" in {job.duration.total_seconds():.1f}s" if job.duration else ""
+    table = Table(title=f"job {job.pk}: {job.status}{took}")
+    for header in ("Cloud/region", "State", "Seen", "Created", "Updated", "Gone", "Stale kinds"):
+        table.add_column(header)
+    for key, part in sorted((job.detail or {}).items()):
+        stale = [kind for kind, state in (part.get("kinds") or {}).items() if state == "stale"]
+        table.add_row(key, str(part.get("state", "")), *(str(part.get(k, 0)) for k in ("seen", "created", "updated",
+                                                                                      "gone")), ", ".join(stale))
+    console.print(table)
+    for error in job.errors or []:
+        where = "/".join(str(error[k]) for k in ("cloud", "region", "kind") if error.get(k))
+        console.print(f"[red]error[/] {where}: {error.get('error')}", highlight=False)
+
+
+def as_dict(job: Job) -> dict[str, Any]:
+    from .api.serializers import JobSerializer
+
+    return dict(JobSerializer(job).data)

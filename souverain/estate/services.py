@@ -16,6 +16,7 @@ from souverain.sovereignty.services import current_knowledge_base
 from . import estatefile, snapshot
 from .exposure import region_profile
 from .models import AvailabilityZone, Certification, Cloud, Datacenter, LegalEntity, Region, Shareholding
+from .signals import estate_applied
 
 
 @dataclass
@@ -128,6 +129,8 @@ def apply_document(doc: dict[str, Any], *, prune: bool = False) -> ApplyReport:
                 for obj in model.objects.exclude(pk__in=keep):
                     obj.delete()
                     report.count("removed", kind)
+        if report.created or report.updated or report.removed:
+            transaction.on_commit(lambda: estate_applied.send_robust(sender=Cloud, report=report))
     return report
 
 

@@ -63,3 +63,62 @@ class PolicyActivation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} activated"
+
+
+class Violation(models.Model):
+    """An inventoried resource that a rule denies where it is: open until a pass no longer finds it."""
+
+    class Severity(models.TextChoices):
+        CRITICAL = "critical", _("Critical")
+        HIGH = "high", _("High")
+        MEDIUM = "medium", _("Medium")
+
+    resource = models.ForeignKey("inventory.Resource", on_delete=models.CASCADE, related_name="violations")
+    # Copied from the resource so that lists filter by tenant and region without a join.
+    tenant = models.ForeignKey("tenancy.Tenant", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="violations")
+    region = models.ForeignKey("estate.Region", on_delete=models.CASCADE, related_name="violations")
+    rule = models.CharField(max_length=120)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    message = models.TextField()
+    reason = models.JSONField(default=dict, help_text=_("The rule's facts and source"))
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen", "id"]
+        constraints = [
+            # One open violation per resource and rule; resolved ones are history.
+            models.UniqueConstraint(fields=["resource", "rule"], condition=models.Q(resolved_at__isnull=True),
+                                    name="policy_violation_open"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "severity"], name="policy_violation_tenant"),
+            models.Index(fields=["rule", "resolved_at"], name="policy_violation_rule"),
+            models.Index(fields=["region", "resolved_at"], name="policy_violation_region"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} on {self.resource_id}"
+
+
+class CompliancePass(models.Model):
+    """One evaluation of the inventory: what triggered it, what it covered, what it found."""
+
+    started = models.DateTimeField()
+    finished = models.DateTimeField(null=True, blank=True)
+    trigger = models.CharField(max_length=40)  # sync, policy, estate, daily, manual
+    scope = models.CharField(max_length=10)  # full, partial
+    date = models.DateField()
+    policy_version = models.CharField(max_length=32)
+    resources = models.PositiveIntegerField(default=0)
+    classes = models.PositiveIntegerField(default=0)
+    opened = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started", "-id"]
+
+    def __str__(self) -> str:
+        return f"compliance pass {self.pk} ({self.trigger})"

@@ -23,6 +23,7 @@ from souverain.sovereignty.services import current_knowledge_base
 from . import placement
 from .engine import Engine, PolicyError, PolicyModule, builtin_modules, builtin_policy_set, compile_modules, run_tests
 from .models import OperatorPolicy, PolicyActivation, PolicyVersion
+from .signals import policy_activated
 from .workloads import WorkloadError, merge, validate  # noqa: F401  (merge is re-exported)
 
 CUSTOM_PACKAGE = "souverain.custom"
@@ -173,6 +174,7 @@ def upload_policy(name: str, source: str, test_source: str, user: Any = None, de
         )
         if ok:
             _activate(policy, version, user)
+            transaction.on_commit(lambda: policy_activated.send_robust(sender=OperatorPolicy, policy=policy))
     placement.clear_caches()
     return UploadResult(version, errors, tests)
 
@@ -201,4 +203,5 @@ def deactivate_policy(policy: OperatorPolicy, user: Any = None) -> None:
             version.save(update_fields=["status"])
             policy.active_version = None
             policy.save(update_fields=["active_version"])
+            transaction.on_commit(lambda: policy_activated.send_robust(sender=OperatorPolicy, policy=policy))
     placement.clear_caches()

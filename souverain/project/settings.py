@@ -183,6 +183,8 @@ CELERY_BEAT_SCHEDULE = {
                                    "schedule": float(SOUVERAIN_SYNC_INTERVAL), "kwargs": {"full": False}},
     "inventory-full-sync": {"task": "souverain.inventory.tasks.schedule_sync",
                             "schedule": float(SOUVERAIN_FULL_SYNC_INTERVAL), "kwargs": {"full": True}},
+    # Certificates expire and adequacy decisions change: re-check everything daily.
+    "compliance-daily": {"task": "souverain.policy.tasks.daily_compliance", "schedule": 86400.0},
 }
 SOUVERAIN_SYNC_AT_START = _env_bool("SOUVERAIN_SYNC_AT_START", True)
 # Per-cloud locks: Redis in scale mode (this URL, else the broker's when it is Redis), lease rows otherwise.

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from ..models import OperatorPolicy, PolicyActivation, PolicyVersion
+from ..models import CompliancePass, OperatorPolicy, PolicyActivation, PolicyVersion, Violation
 
 
 class PolicyVersionSerializer(serializers.ModelSerializer):
@@ -36,3 +36,23 @@ class PolicyActivationSerializer(serializers.ModelSerializer):
     class Meta:
         model = PolicyActivation
         fields = ["id", "version", "previous", "activated_by", "activated_at", "diff"]
+
+
+class ViolationSerializer(serializers.ModelSerializer):
+    tenant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    region = serializers.CharField(source="region.key", read_only=True)
+    resource_name = serializers.CharField(source="resource.name", read_only=True)
+    resource_kind = serializers.CharField(source="resource.kind", read_only=True)
+    resource_external_id = serializers.CharField(source="resource.external_id", read_only=True)
+
+    class Meta:
+        model = Violation
+        fields = ["id", "resource", "resource_kind", "resource_name", "resource_external_id", "tenant", "region",
+                  "rule", "severity", "message", "reason", "first_seen", "last_seen", "resolved_at"]
+
+
+class CompliancePassSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CompliancePass
+        fields = ["id", "started", "finished", "trigger", "scope", "date", "policy_version", "resources", "classes",
+                  "opened", "resolved"]

@@ -6,6 +6,8 @@ from . import views
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("policies", views.OperatorPolicyViewSet)
+router.register("compliance/violations", views.ViolationViewSet)
+router.register("compliance/passes", views.CompliancePassViewSet)
 
 urlpatterns = [
     path("placement/", views.PlacementView.as_view(), name="api-placement"),

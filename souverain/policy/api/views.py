@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.db.models import Count
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
@@ -9,12 +10,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from souverain.core.roles import ALL_ROLES, Role
+from souverain.core.roles import ALL_ROLES, OPERATOR_ROLES, Role
 from souverain.estate.api.views import parse_date_param
-from souverain.tenancy.permissions import Access, tenant_of
+from souverain.tenancy.permissions import Access, TenantScopedQuerysetMixin, tenant_of
 
 from .. import services
-from ..models import OperatorPolicy
+from ..filtersets import ViolationFilterSet
+from ..models import CompliancePass, OperatorPolicy, Violation
+from ..tasks import queue
 from ..workloads import WorkloadError
 from . import serializers
 
@@ -93,3 +96,42 @@ class BuiltinPacksView(APIView):
                           "applies_when": pack.get("applies_when"), "rego": modules.get(f"{name}.rego", ""),
                           "tests": modules.get(f"{name}_test.rego", "")})
         return Response({"packs": packs})
+
+
+VIOLATION_ACCESS = Access(read=ALL_ROLES, tenant_lookup="tenant")
+
+
+class ViolationViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    """Violations found by compliance passes; tenant users see their tenant's only. ``?open=true`` for open ones."""
+
+    access = VIOLATION_ACCESS
+    queryset = Violation.objects.select_related("tenant", "region__cloud", "resource")
+    serializer_class = serializers.ViolationSerializer
+    filterset_class = ViolationFilterSet
+    search_fields = ["rule", "message", "resource__name"]
+    ordering_fields = ["severity", "last_seen", "first_seen", "rule"]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["get"])
+    def summary(self, request: Request) -> Response:
+        queryset = self.filter_queryset(self.get_queryset()).filter(resolved_at__isnull=True)
+        return Response({
+            "open": queryset.count(),
+            "by_severity": {r["severity"]: r["n"] for r in queryset.values("severity").annotate(n=Count("pk"))},
+            "by_rule": {r["rule"]: r["n"] for r in queryset.values("rule").annotate(n=Count("pk"))},
+            "by_tenant": {r["tenant__slug"] or "": r["n"]
+                          for r in queryset.values("tenant__slug").annotate(n=Count("pk"))},
+        })
+
+
+class CompliancePassViewSet(viewsets.ReadOnlyModelViewSet):
+    access = Access(read=OPERATOR_ROLES | {Role.AUDITOR}, write=OPERATOR_ROLES)
+    queryset = CompliancePass.objects.all()
+    serializer_class = serializers.CompliancePassSerializer
+
+    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["post"])
+    def run(self, request: Request) -> Response:
+        """Queue a full compliance pass now (it also runs after syncs, policy and estate changes, and daily)."""
+        job = queue("manual")
+        return Response({"job": job.pk}, status=status.HTTP_202_ACCEPTED)

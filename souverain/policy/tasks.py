@@ -1,0 +1,71 @@
+"""Compliance as background work: the ``policy.compliance`` job kind, its triggers, and the daily pass.
+
+Triggers: a sync that changed resources (a partial pass over those), a policy activation, an estate file
+applied, and every day (dates matter: certificates expire). Jobs run in the in-process worker or on Celery.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from django.dispatch import receiver
+
+from souverain.estate.signals import estate_applied
+from souverain.inventory.signals import inventory_changed
+from souverain.jobs.models import Job
+from souverain.jobs.registry import register
+from souverain.jobs.services import Reporter, submit
+
+from . import compliance
+from .signals import policy_activated
+
+JOB_KIND = "policy.compliance"
+TRIGGERS = {"sync", "policy", "estate", "daily", "manual"}
+
+
+def validate_params(params: dict[str, Any]) -> dict[str, Any]:
+    trigger = params.get("trigger", "manual")
+    if trigger not in TRIGGERS:
+        raise ValueError(f"trigger must be one of {', '.join(sorted(TRIGGERS))}")
+    ids = params.get("resource_ids")
+    if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, int) for i in ids)):
+        raise ValueError("resource_ids must be a list of resource ids")
+    return {"trigger": trigger, "resource_ids": ids, "on": params.get("on")}
+
+
+@register(JOB_KIND, validate=validate_params)
+def run(job: Job, reporter: Reporter) -> None:
+    import datetime as dt
+
+    params = job.params
+    on = dt.date.fromisoformat(params["on"]) if params.get("on") else None
+    reporter.set_progress(0.1, "evaluating")
+    result = compliance.evaluate(resource_ids=params.get("resource_ids"), on=on, trigger=params["trigger"])
+    reporter.add(resources=result.resources, classes=result.classes, opened=result.opened, resolved=result.resolved)
+    reporter.set_progress(1.0, f"{result.opened} opened, {result.resolved} resolved")
+
+
+def queue(trigger: str, resource_ids: list[int] | None = None) -> Job:
+    return submit(JOB_KIND, {"trigger": trigger, "resource_ids": resource_ids}, requested_by=f"{trigger} trigger")
+
+
+@receiver(inventory_changed)
+def _after_sync(sender: Any, resource_ids: list[int], job_id: int | None = None, **kwargs: Any) -> None:
+    if resource_ids:
+        queue("sync", list(resource_ids))
+
+
+@receiver(policy_activated)
+def _after_policy_change(sender: Any, **kwargs: Any) -> None:
+    queue("policy")
+
+
+@receiver(estate_applied)
+def _after_estate_change(sender: Any, **kwargs: Any) -> None:
+    queue("estate")
+
+
+@shared_task(name="souverain.policy.tasks.daily_compliance", ignore_result=True)
+def daily_compliance() -> int:
+    return queue("daily").pk

@@ -1,0 +1,148 @@
+"""Scale mode for real: PostgreSQL, Redis, and two ``celery worker`` processes started here.
+
+Two syncs of the same cloud requested at once go to the two workers; the per-cloud Redis lock makes one
+wait for the other. Run with ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/souverain pytest -m scale``;
+Redis is used on 127.0.0.1:6379 (started here when nothing listens there), in a database of its own so
+that other Celery users of that Redis do not take these tasks.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from celery import Celery
+from django.db import connection
+
+from souverain.estate.models import Cloud, LegalEntity, Region
+from souverain.inventory.models import Resource
+from souverain.inventory.services import request_sync
+from souverain.jobs import services as jobs
+from souverain.jobs.models import Job
+
+pytestmark = [pytest.mark.scale, pytest.mark.django_db(transaction=True)]
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+REDIS_PORT = 6379
+REDIS_DB = 11
+BROKER = f"redis://127.0.0.1:{REDIS_PORT}/{REDIS_DB}"
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Redis on 6379: the one already listening, or one started here (and stopped afterwards)."""
+    started = None
+    if not _listening(REDIS_PORT):
+        binary = shutil.which("redis-server")
+        assert binary, "no Redis on 127.0.0.1:6379 and no redis-server to start (apt-get install redis-server)"
+        workdir = tmp_path_factory.mktemp("redis")
+        started = subprocess.Popen([binary, "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "",
+                                    "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while not _listening(REDIS_PORT):
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.2)
+    import redis
+
+    redis.Redis.from_url(BROKER).flushdb()  # our own database number: only this test's queues and locks
+    yield BROKER
+    if started is not None:
+        started.terminate()
+        started.wait(10)
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    if connection.vendor != "postgresql":
+        pytest.skip("scale mode runs on PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/souverain "
+                    "pytest -m scale")
+    s = connection.settings_dict
+    return f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def workers(postgres_url: str, redis_server: str, tmp_path: Path) -> Iterator[list[subprocess.Popen]]:
+    """Two Celery workers (one task at a time each), on this test's database and Redis database."""
+    env = {**os.environ, "DATABASE_URL": postgres_url, "CELERY_BROKER_URL": redis_server,
+           "SOUVERAIN_DATA_DIR": str(tmp_path), "PYTHONPATH": os.pathsep.join([str(REPO), str(HERE)]),
+           "DJANGO_SETTINGS_MODULE": "souverain.project.settings", "SOUVERAIN_SYNC_LOCK_WAIT": "120"}
+    celery = str(Path(sys.executable).with_name("celery"))
+    procs = []
+    for name in ("scale-a", "scale-b"):
+        log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process below
+        procs.append(subprocess.Popen(
+            [celery, "-A", "souverain.project.celery", "worker", "-n", f"{name}@%h", "--pool", "solo",
+             "--include", "scale_fake_provider", "--without-gossip", "--without-mingle", "-l", "info"],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT))
+    control = Celery(broker=redis_server)
+    try:
+        deadline = time.monotonic() + 90
+        while len(control.control.ping(timeout=1.0)) < 2:
+            dead = [p.args for p in procs if p.poll() is not None]
+            assert not dead, f"a worker died at start: {dead}; see {tmp_path}"
+            assert time.monotonic() < deadline, f"the workers did not come up; logs in {tmp_path}"
+        yield procs
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for name in ("scale-a", "scale-b"):
+            print(f"--- {name} (last lines)\n" + (tmp_path / f"{name}.log").read_text()[-3000:])
+
+
+def test_two_workers_never_sync_the_same_cloud_at_once(workers, redis_server, settings, monkeypatch):
+    import scale_fake_provider  # noqa: F401 - registers the provider in this process too
+
+    from souverain.project.celery import app
+
+    settings.CELERY_BROKER_URL = redis_server
+    monkeypatch.setattr(app.conf, "broker_url", redis_server)
+    operator = LegalEntity.objects.create(slug="scale-op", name="Scale operator", country="FR")
+    cloud = Cloud.objects.create(slug="busy", name="Busy", kind="scalefake", clouds_yaml_entry="busy",
+                                 operator=operator)
+    Region.objects.create(cloud=cloud, slug="r1", name="r1")
+
+    first = request_sync(["busy"], full=True, requested_by="scale-test")
+    second = request_sync(["busy"], full=True, requested_by="scale-test")
+    done = [jobs.wait_for(job.pk, timeout=180) for job in (first, second)]
+
+    assert [j.status for j in done] == ["succeeded", "succeeded"], [(j.status, j.errors) for j in done]
+    assert len({j.worker.split(":")[0] for j in done}) == 2, "both jobs ran on one worker"
+    spans = sorted((j.detail["busy/r1"]["started_at"], j.detail["busy/r1"]["finished_at"]) for j in done)
+    assert spans[0][1] <= spans[1][0], f"the two syncs of the same cloud overlapped: {spans}"
+    assert all(j.detail["busy/r1"]["lock"] == "redis" for j in done)
+    assert max(j.detail["busy/r1"]["lock_waited"] for j in done) > 1.0  # one waited for the other
+    assert Resource.objects.filter(cloud=cloud).count() == 2 * 10 * 25
+    import redis
+
+    assert not redis.Redis.from_url(redis_server).exists("souverain:inventory:cloud:busy")  # released
+
+
+def test_a_job_delivered_twice_runs_once(workers, redis_server):
+    job = jobs.create_job("inventory.sync", {"clouds": [], "full": False, "kinds": ["server"]})
+    sender = Celery(broker=redis_server)
+    for _ in range(2):
+        sender.send_task("souverain.jobs.tasks.run_job", args=[job.pk])
+    finished = jobs.wait_for(job.pk, timeout=60)
+    time.sleep(2)  # let the second delivery arrive and find the job taken
+    finished.refresh_from_db()
+    assert finished.is_finished and finished.attempts == 1
+    assert Job.objects.count() == 1

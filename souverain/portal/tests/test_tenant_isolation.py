@@ -1,0 +1,101 @@
+"""A tenant user never sees another tenant's resources on any portal page.
+
+The route walker (core/tests/test_route_permissions.py) checks status codes; this test reads the pages: every
+portal URL, with every object it can show, as a user of each tenant, and looks for anything of the other
+tenant (its name, slug, resources' names and ids). A new portal route fails here until it is listed below.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, get_resolver
+
+from souverain.estate.models import Cloud, Region
+from souverain.inventory.models import Resource
+
+from .conftest import ON
+
+pytestmark = pytest.mark.django_db
+
+# Query strings tried on every list-like page, some naming the other tenant on purpose.
+VARIANTS = ["", "?tenant=other-corp", "?tenant=ministere", "?presence=all", "?q=res", "?sort=tenant",
+            "?view=world", f"?on={ON.isoformat()}"]
+
+
+def portal_routes() -> dict[str, Any]:
+    resolver = get_resolver()
+    namespace = resolver.namespace_dict["portal"][1]
+    routes = {}
+    for pattern in namespace.url_patterns:
+        assert isinstance(pattern, URLPattern)
+        routes[pattern.name] = pattern
+    return routes
+
+
+def urls_for(name: str, viewer_tenant: Any) -> list[tuple[str, int]]:
+    """(url, expected status) for a portal route name."""
+    if name in {"overview", "inventory", "placement", "compliance"}:
+        base = {"overview": "/", "inventory": "/inventory/", "placement": "/placement/",
+                "compliance": "/compliance/"}[name]
+        urls = [(base + v, 200) for v in VARIANTS]
+        if name == "placement":
+            urls += [("/placement/?run=1&tenant=other-corp&data_classes=personal", 200),
+                     ("/placement/?run=1&tenant=ministere&data_classes=health", 200)]
+        return urls
+    if name in {"sync", "sync-jobs", "policy-upload"}:
+        return [({"sync": "/sync/", "sync-jobs": "/sync/jobs/", "policy-upload": "/compliance/upload/"}[name], 403)]
+    if name == "cloud":
+        return [(f"/clouds/{slug}/", 200) for slug in Cloud.objects.values_list("slug", flat=True)]
+    if name == "region":
+        return [(f"/regions/{pk}/", 200) for pk in Region.objects.values_list("pk", flat=True)]
+    if name == "resource":
+        return [(f"/inventory/{pk}/", 200 if tenant == viewer_tenant.pk else 404)
+                for pk, tenant in Resource.objects.values_list("pk", "tenant_id")]
+    if name == "rule":
+        return [(f"/compliance/rules/{pack}/", 200) for pack in ("secnumcloud", "hds", "requirements")]
+    raise AssertionError(f"portal route {name!r} is not covered by the tenant isolation test: add it")
+
+
+def secrets_of(tenant: Any) -> set[str]:
+    """What must never appear in a page shown to another tenant's user."""
+    own = Resource.objects.filter(tenant=tenant)
+    return {tenant.name, f'"{tenant.slug}"', f">{tenant.slug}<", *own.values_list("name", flat=True),
+            *own.values_list("external_id", flat=True)}
+
+
+@pytest.mark.parametrize(("username", "mine", "theirs"), [
+    ("tenant-member", "home", "foreign"), ("tenant-admin", "home", "foreign"), ("foreign-admin", "foreign", "home"),
+])
+def test_no_page_shows_another_tenants_resources(client: Client, estate: Any, role_users: Any, username: str,
+                                                 mine: str, theirs: str) -> None:
+    client.force_login(role_users[username])
+    viewer, other = estate[mine], estate[theirs]
+    forbidden = secrets_of(other)
+    own_count = Resource.objects.filter(tenant=viewer, gone_at__isnull=True).count()
+    assert forbidden and own_count
+    checked = 0
+    for name in portal_routes():
+        for url, expected in urls_for(name, viewer):
+            response = client.get(url)
+            assert response.status_code == expected, f"{username} GET {url} → {response.status_code}"
+            if expected != 200:
+                continue
+            page = response.content.decode()
+            leaked = sorted(s for s in forbidden if s in page)
+            assert not leaked, f"{username} sees {leaked[:5]} of {other.slug} at {url}"
+            checked += 1
+    assert checked > 40
+    # The counts are the viewer's own, too.
+    assert f"<strong>{own_count}</strong> resources" in client.get("/").content.decode()
+
+
+def test_the_csv_export_of_a_tenant_user_is_their_tenants_only(client: Client, estate: Any,
+                                                             role_users: Any) -> None:
+    client.force_login(role_users["tenant-member"])
+    body = b"".join(client.get("/api/inventory/resources/?format=csv&presence=all").streaming_content).decode()
+    foreign = set(Resource.objects.filter(tenant=estate["foreign"]).values_list("external_id", flat=True))
+    rows = body.strip().splitlines()[1:]
+    assert rows and not [row for row in rows if row.split(",")[6] in foreign]

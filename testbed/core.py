@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from testbed import bootstrap, health, infra, install, render, services, supervise
-from testbed.layout import CLOUDS, Cloud, Settings, TestbedError
+from testbed.layout import Cloud, Settings, TestbedError
 from testbed.supervise import Proc
 
 LOCK_WAIT = 3600  # seconds a caller waits for another one's up/down/reset
@@ -46,7 +46,7 @@ def locked(s: Settings) -> Iterator[None]:
 
 
 def _all(s: Settings) -> list[Proc]:
-    return [p for c in CLOUDS for p in services.processes(s, c)]
+    return [p for c in s.clouds for p in services.processes(s, c)]
 
 
 def _answering(s: Settings, procs: list[Proc]) -> bool:
@@ -61,7 +61,7 @@ def _answering(s: Settings, procs: list[Proc]) -> bool:
 def _is_up(s: Settings) -> bool:
     return (
         install.venv_ready(s)
-        and all(bootstrap.marker(s, c).exists() for c in CLOUDS)
+        and all(bootstrap.marker(s, c).exists() for c in s.clouds)
         and s.clouds_yaml.exists()
         and _answering(s, _all(s))
     )
@@ -102,14 +102,15 @@ def _up(s: Settings, wait: bool) -> Path:
     t0 = time.monotonic()
     install.ensure_venv(s)
     boxes = infra.ensure(s)
-    fresh = [c for c in CLOUDS if not bootstrap.marker(s, c).exists()]
-    for c in CLOUDS:
+    infra.ensure_connections(s, boxes)
+    fresh = [c for c in s.clouds if not bootstrap.marker(s, c).exists()]
+    for c in s.clouds:
         render.render_cloud(s, c, boxes.db_base, boxes.rabbit_base)
     if fresh:
         _bootstrap_schemas(s, boxes, fresh)
         say(f"schemas ready after {time.monotonic() - t0:.0f}s")
     deadline = time.monotonic() + s.timeout
-    procs = [p for c in CLOUDS for p in services.processes(s, c)]
+    procs = [p for c in s.clouds for p in services.processes(s, c)]
     # Nova's conductor and scheduler authenticate and look Placement up as they start, and die if they cannot:
     # Keystone and Placement come first, and on a fresh cloud the catalog is registered before anything else.
     identity = [p for p in procs if p.name in ("keystone", "placement")]
@@ -124,8 +125,8 @@ def _up(s: Settings, wait: bool) -> Path:
         return render.write_clouds_yaml(s)
     health.wait_answering(s, procs, deadline)
     say(f"all APIs answer after {time.monotonic() - t0:.0f}s")
-    computes = {c.name: services.compute_processes(s, c) for c in CLOUDS}
-    for c in CLOUDS:
+    computes = {c.name: services.compute_processes(s, c) for c in s.clouds}
+    for c in s.clouds:
         _wait_workers(s, c, computes[c.name], deadline)
         bootstrap.map_compute_hosts(s, c)
     for c in fresh:
@@ -193,11 +194,11 @@ def reset() -> Path:
         _down(s)
         boxes = infra.recorded(s)
         if boxes is not None:
-            for c in CLOUDS:
+            for c in s.clouds:
                 if boxes.db == "system" and infra.port_open(boxes.db_port):
                     infra.drop_databases(s, boxes, c)
             if boxes.mq == "system" and infra.port_open(boxes.mq_port):
-                infra.delete_vhosts(s, boxes, list(CLOUDS))
+                infra.delete_vhosts(s, boxes, list(s.clouds))
         for sub in ("data", "etc", "run", "infra", "logs"):
             shutil.rmtree(s.state_dir / sub, ignore_errors=True)
         for name in ("infra.json", "clouds.yaml"):

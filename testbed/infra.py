@@ -16,15 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from testbed import install, supervise
-from testbed.layout import (
-    OWN_EPMD_PORT,
-    OWN_MYSQL_PORT,
-    OWN_RABBIT_DIST_PORT,
-    OWN_RABBIT_PORT,
-    Cloud,
-    Settings,
-    TestbedError,
-)
+from testbed.layout import Cloud, Settings, TestbedError
 from testbed.supervise import Proc
 
 SYSTEM_MYSQL_PORT = 3306
@@ -36,14 +28,8 @@ INFRA = "infra"  # the pseudo-cloud name of the test-bed's own MariaDB/RabbitMQ 
 class Infra:
     db: str  # system | own
     mq: str  # system | own
-
-    @property
-    def db_port(self) -> int:
-        return SYSTEM_MYSQL_PORT if self.db == "system" else OWN_MYSQL_PORT
-
-    @property
-    def mq_port(self) -> int:
-        return SYSTEM_RABBIT_PORT if self.mq == "system" else OWN_RABBIT_PORT
+    db_port: int
+    mq_port: int
 
     @property
     def db_base(self) -> str:
@@ -96,7 +82,8 @@ def ensure(s: Settings) -> Infra:
             if s.infra == "auto":
                 db = "system" if db == "own" and port_open(SYSTEM_MYSQL_PORT) else db
                 mq = "system" if mq == "own" and port_open(SYSTEM_RABBIT_PORT) else mq
-        infra = Infra(db, mq)
+        db_port = SYSTEM_MYSQL_PORT if db == "system" else s.own_port("mysql")
+        infra = Infra(db, mq, db_port, SYSTEM_RABBIT_PORT if mq == "system" else s.own_port("rabbit"))
         s.state_dir.mkdir(parents=True, exist_ok=True)
         _record(s).write_text(json.dumps(asdict(infra)) + "\n")
     if infra.db == "own":
@@ -127,7 +114,7 @@ def _wait_port(s: Settings, key: str, port: int, timeout: float = 120.0) -> None
 
 def _ensure_own_mariadb(s: Settings) -> None:
     key = f"{INFRA}-mariadb"
-    if supervise.running(s, key) and port_open(OWN_MYSQL_PORT):
+    if supervise.running(s, key) and port_open(s.own_port("mysql")):
         return
     datadir = s.state_dir / "infra" / "mysql"
     socket_path = s.run / "mariadb.sock"
@@ -142,13 +129,13 @@ def _ensure_own_mariadb(s: Settings) -> None:
         )  # fmt: skip
     argv = [
         "/usr/sbin/mariadbd", "--no-defaults", f"--datadir={datadir}", *user,
-        "--bind-address=127.0.0.1", f"--port={OWN_MYSQL_PORT}", f"--socket={socket_path}",
+        "--bind-address=127.0.0.1", f"--port={s.own_port('mysql')}", f"--socket={socket_path}",
         f"--pid-file={s.run / 'mariadb.pidfile'}", "--max-connections=1000", "--innodb-buffer-pool-size=256M",
         "--character-set-server=utf8mb4", "--skip-name-resolve",
     ]  # fmt: skip
     s.run.mkdir(parents=True, exist_ok=True)
     supervise.start(s, Proc(INFRA, "mariadb", argv))
-    _wait_port(s, key, OWN_MYSQL_PORT)
+    _wait_port(s, key, s.own_port("mysql"))
     if fresh:
         # --skip-name-resolve: TCP clients from 127.0.0.1 need a root@127.0.0.1 account of their own.
         grant = (
@@ -163,12 +150,12 @@ def _rabbit_env(s: Settings) -> dict[str, str]:
         "HOME": str(base),
         "RABBITMQ_MNESIA_BASE": str(base / "mnesia"),
         "RABBITMQ_LOG_BASE": str(s.logs / "rabbitmq"),
-        "RABBITMQ_NODENAME": "testbed@localhost",
+        "RABBITMQ_NODENAME": f"testbed{s.port_base}@localhost",
         "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
-        "RABBITMQ_NODE_PORT": str(OWN_RABBIT_PORT),
-        "RABBITMQ_DIST_PORT": str(OWN_RABBIT_DIST_PORT),
+        "RABBITMQ_NODE_PORT": str(s.own_port("rabbit")),
+        "RABBITMQ_DIST_PORT": str(s.own_port("rabbit-dist")),
         "ERL_EPMD_ADDRESS": "127.0.0.1",
-        "ERL_EPMD_PORT": str(OWN_EPMD_PORT),
+        "ERL_EPMD_PORT": str(s.own_port("epmd")),
         "RABBITMQ_PID_FILE": str(s.run / "rabbitmq.pidfile"),
         "RABBITMQ_CONFIG_FILE": str(base / "rabbitmq"),
         "RABBITMQ_ENABLED_PLUGINS_FILE": str(base / "enabled_plugins"),
@@ -178,7 +165,7 @@ def _rabbit_env(s: Settings) -> dict[str, str]:
 
 def _ensure_own_rabbitmq(s: Settings) -> None:
     key = f"{INFRA}-rabbitmq"
-    if supervise.running(s, key) and port_open(OWN_RABBIT_PORT):
+    if supervise.running(s, key) and port_open(s.own_port("rabbit")):
         return
     env = _rabbit_env(s)
     base = Path(env["HOME"])
@@ -192,10 +179,10 @@ def _ensure_own_rabbitmq(s: Settings) -> None:
     if epmd is None:
         raise TestbedError("epmd (Erlang) not found although rabbitmq-server is installed")
     if supervise.running(s, f"{INFRA}-epmd") is None:
-        supervise.start(s, Proc(INFRA, "epmd", [str(epmd), "-address", "127.0.0.1", "-port", str(OWN_EPMD_PORT)]))
-        _wait_port(s, f"{INFRA}-epmd", OWN_EPMD_PORT, 30)
+        supervise.start(s, Proc(INFRA, "epmd", [str(epmd), "-address", "127.0.0.1", "-port", str(s.own_port("epmd"))]))
+        _wait_port(s, f"{INFRA}-epmd", s.own_port("epmd"), 30)
     supervise.start(s, Proc(INFRA, "rabbitmq", ["/usr/lib/rabbitmq/bin/rabbitmq-server"], env))
-    _wait_port(s, key, OWN_RABBIT_PORT, 180)
+    _wait_port(s, key, s.own_port("rabbit"), 180)
 
 
 def _check(argv: list[str], what: str, env: dict[str, str] | None = None) -> str:
@@ -208,8 +195,9 @@ def _check(argv: list[str], what: str, env: dict[str, str] | None = None) -> str
     return result.stdout
 
 
-def sql(s: Settings, infra: Infra, statements: list[str]) -> None:
-    """Run statements as MariaDB's root through PyMySQL in the services' venv (the caller's may lack it)."""
+def sql(s: Settings, infra: Infra, statements: list[str]) -> str:
+    """Run statements as MariaDB's root through PyMySQL in the services' venv (the caller's may lack it);
+    returns the rows of the last one, tab-separated."""
     script = (
         "import sys, pymysql\n"
         "c = pymysql.connect(host='127.0.0.1', port=int(sys.argv[1]), user='root', password='',"
@@ -217,8 +205,17 @@ def sql(s: Settings, infra: Infra, statements: list[str]) -> None:
         "cur = c.cursor()\n"
         "for q in sys.argv[2:]:\n"
         "    cur.execute(q)\n"
+        "for row in cur.fetchall():\n"
+        "    print(*row, sep='\\t')\n"
     )
-    _check([s.bin("python"), "-c", script, str(infra.db_port), *statements], "MariaDB")
+    return _check([s.bin("python"), "-c", script, str(infra.db_port), *statements], "MariaDB")
+
+
+def ensure_connections(s: Settings, infra: Infra, wanted: int = 1000) -> None:
+    """Debian's MariaDB allows 151 connections; two clouds at work can need more (a runtime setting only)."""
+    current = int(sql(s, infra, ["SELECT @@GLOBAL.max_connections"]).strip() or 0)
+    if current < wanted:
+        sql(s, infra, [f"SET GLOBAL max_connections = {wanted}"])
 
 
 def create_databases(s: Settings, infra: Infra, c: Cloud) -> None:

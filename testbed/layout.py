@@ -26,12 +26,10 @@ PORT_OFFSETS = {
     "neutron": 96,
 }
 
-# Own MariaDB/RabbitMQ (only on machines where none listens): ports of their own, so that a system
-# server started later does not collide with them.
-OWN_MYSQL_PORT = 20306
-OWN_RABBIT_PORT = 20672
-OWN_RABBIT_DIST_PORT = 20673
-OWN_EPMD_PORT = 20369
+DEFAULT_PORT_BASE = 20000
+# Own MariaDB/RabbitMQ (only on machines where none listens), as offsets from the port base: ports of their
+# own, so that a system server started later does not collide with them.
+OWN_PORT_OFFSETS = {"mysql": 306, "epmd": 369, "rabbit": 672, "rabbit-dist": 673}
 
 
 class TestbedError(RuntimeError):
@@ -45,6 +43,7 @@ class Cloud:
     base_port: int
     private_cidr: str
     public_cidr: str
+    prefix: str = "testbed"  # of database and vhost names, which live in servers shared with others
 
     def port(self, service: str) -> int:
         return self.base_port + PORT_OFFSETS[service]
@@ -58,7 +57,7 @@ class Cloud:
         return self.url("keystone")
 
     def database(self, service: str) -> str:
-        return f"testbed_{self.name}_{service}"
+        return f"{self.prefix}_{self.name}_{service}"
 
     @property
     def databases(self) -> list[str]:
@@ -67,21 +66,20 @@ class Cloud:
 
     @property
     def vhost(self) -> str:
-        return f"testbed_{self.name}"
+        return f"{self.prefix}_{self.name}"
 
 
-# Addresses below only ever exist in Neutron's database: nothing is routed, no traffic is sent.
-CLOUDS: tuple[Cloud, ...] = (
-    Cloud("sovereign", "fr-paris-1", 20000, "10.10.0.0/20", "203.0.113.0/24"),
-    Cloud("international", "eu-west-1", 20100, "10.20.0.0/20", "198.51.100.0/24"),
-)
+def clouds_for(port_base: int) -> tuple[Cloud, ...]:
+    """The two clouds; a second test-bed on another port base gets database and vhost names of its own."""
+    prefix = "testbed" if port_base == DEFAULT_PORT_BASE else f"testbed{port_base}"
+    # Addresses below only ever exist in Neutron's database: nothing is routed, no traffic is sent.
+    return (
+        Cloud("sovereign", "fr-paris-1", port_base, "10.10.0.0/20", "203.0.113.0/24", prefix),
+        Cloud("international", "eu-west-1", port_base + 100, "10.20.0.0/20", "198.51.100.0/24", prefix),
+    )
 
 
-def cloud(name: str) -> Cloud:
-    for c in CLOUDS:
-        if c.name == name:
-            return c
-    raise KeyError(name)
+CLOUDS = clouds_for(DEFAULT_PORT_BASE)
 
 
 def _int_env(name: str, default: int, minimum: int = 1) -> int:
@@ -107,6 +105,7 @@ class Settings:
     infra: str  # auto | system | own
     timeout: int  # seconds up() waits for the services
     python: str  # interpreter that builds the services' virtualenv
+    port_base: int  # sovereign uses port_base..+96, international +100..+196, own infra +306..+673
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -121,7 +120,15 @@ class Settings:
             infra=infra,
             timeout=_int_env("SOUVERAIN_TESTBED_TIMEOUT", 900),
             python=os.environ.get("SOUVERAIN_TESTBED_PYTHON") or sys.executable,
+            port_base=_int_env("SOUVERAIN_TESTBED_PORT_BASE", DEFAULT_PORT_BASE, minimum=1024),
         )
+
+    @property
+    def clouds(self) -> tuple[Cloud, ...]:
+        return clouds_for(self.port_base)
+
+    def own_port(self, name: str) -> int:
+        return self.port_base + OWN_PORT_OFFSETS[name]
 
     @property
     def venv(self) -> Path:

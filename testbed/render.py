@@ -7,7 +7,6 @@ from pathlib import Path
 
 from testbed.layout import (
     ADMIN_PASSWORD,
-    CLOUDS,
     DEMO_PASSWORD,
     DOMAIN,
     SERVICE_PASSWORD,
@@ -59,8 +58,9 @@ def write_ini(path: Path, sections: Sections) -> None:
     path.write_text("\n".join(lines))
 
 
-def _db(db_base: str, name: str) -> str:
-    return f"{db_base}/{name}?charset=utf8"
+def _db(db_base: str, name: str) -> dict[str, Value]:
+    # 24+ processes share one MariaDB (151 connections by default on Debian): keep each pool small.
+    return {"connection": f"{db_base}/{name}?charset=utf8", "max_pool_size": 5, "max_overflow": 10}
 
 
 def _authtoken(c: Cloud, user: str) -> dict[str, Value]:
@@ -98,7 +98,7 @@ def keystone_conf(s: Settings, c: Cloud, db_base: str) -> Sections:
     data = s.data_dir(c) / "keystone"
     return {
         "DEFAULT": {"use_stderr": True},
-        "database": {"connection": _db(db_base, c.database("keystone"))},
+        "database": _db(db_base, c.database("keystone")),
         "token": {"provider": "fernet", "expiration": 86400},
         "fernet_tokens": {"key_repository": str(data / "fernet-keys")},
         "fernet_receipts": {"key_repository": str(data / "fernet-keys")},
@@ -114,7 +114,7 @@ def keystone_conf(s: Settings, c: Cloud, db_base: str) -> Sections:
 def placement_conf(s: Settings, c: Cloud, db_base: str) -> Sections:
     return {
         "DEFAULT": {"use_stderr": True},
-        "placement_database": {"connection": _db(db_base, c.database("placement"))},
+        "placement_database": _db(db_base, c.database("placement")),
         "api": {"auth_strategy": "keystone"},
         "keystone_authtoken": _authtoken(c, "placement"),
     }
@@ -143,8 +143,8 @@ def nova_conf(s: Settings, c: Cloud, db_base: str, rabbit: str) -> Sections:
         },
         "api": {"auth_strategy": "keystone", "max_limit": s.page_limit},
         "wsgi": {"api_paste_config": str(s.etc_dir(c, "nova") / "api-paste.ini")},
-        "api_database": {"connection": _db(db_base, c.database("nova_api"))},
-        "database": {"connection": _db(db_base, c.database("nova"))},
+        "api_database": _db(db_base, c.database("nova_api")),
+        "database": _db(db_base, c.database("nova")),
         "conductor": {"workers": 1},
         "scheduler": {"workers": 1, "discover_hosts_in_cells_interval": -1},
         "filter_scheduler": {"enabled_filters": "ComputeFilter,ImagePropertiesFilter", "track_instance_changes": False},
@@ -184,7 +184,7 @@ def glance_conf(s: Settings, c: Cloud, db_base: str) -> Sections:
             "api_limit_max": s.page_limit,
             "limit_param_default": s.page_limit,
         },
-        "database": {"connection": _db(db_base, c.database("glance"))},
+        "database": _db(db_base, c.database("glance")),
         "glance_store": {"default_backend": "fs"},
         "fs": {"filesystem_store_datadir": str(data / "images")},
         "os_glance_staging_store": {"filesystem_store_datadir": str(data / "staging")},
@@ -215,7 +215,7 @@ def neutron_conf(s: Settings, c: Cloud, db_base: str, rabbit: str) -> Sections:
             "api_paste_config": str(s.venv / "etc" / "neutron" / "api-paste.ini"),
             "pagination_max_limit": s.page_limit,
         },
-        "database": {"connection": _db(db_base, c.database("neutron"))},
+        "database": _db(db_base, c.database("neutron")),
         "oslo_concurrency": {"lock_path": str(s.data_dir(c) / "locks")},
         "agent": {"root_helper": "sudo"},
         "keystone_authtoken": _authtoken(c, "neutron"),
@@ -252,7 +252,7 @@ def cinder_conf(s: Settings, c: Cloud, db_base: str, rabbit: str) -> Sections:
             "my_ip": "127.0.0.1",
             **CINDER_QUOTAS,
         },
-        "database": {"connection": _db(db_base, c.database("cinder"))},
+        "database": _db(db_base, c.database("cinder")),
         "oslo_concurrency": {"lock_path": str(s.data_dir(c) / "locks")},
         "keystone_authtoken": _authtoken(c, "cinder"),
         "nova": _service_auth(c, "nova"),
@@ -283,10 +283,10 @@ def render_cloud(s: Settings, c: Cloud, db_base: str, rabbit: str) -> None:
         (data / "nova" / f"compute-{index}" / "instances").mkdir(parents=True, exist_ok=True)
 
 
-def clouds_yaml_text() -> str:
+def clouds_yaml_text(s: Settings) -> str:
     """clouds.yaml for openstacksdk/openstackclient: a member and an admin entry per cloud."""
     out = ["# Written by `python -m testbed up`: the Souverain OpenStack test-bed on loopback.", "clouds:"]
-    for c in CLOUDS:
+    for c in s.clouds:
         for suffix, user, password, project in (
             ("", "demo", DEMO_PASSWORD, "demo"),
             ("-admin", "admin", ADMIN_PASSWORD, "admin"),
@@ -308,7 +308,7 @@ def clouds_yaml_text() -> str:
 
 
 def write_clouds_yaml(s: Settings) -> Path:
-    text = clouds_yaml_text()
+    text = clouds_yaml_text(s)
     path = s.clouds_yaml
     # Rewritten only when it changes, so readers never see a half-written file during a warm `up`.
     if not path.exists() or path.read_text() != text:

@@ -88,6 +88,9 @@ class Connector(abc.ABC):
         A page is fetched only while the previous one came back full, so a listing costs one request
         per page and no trailing empty request. ``page_size`` is a wish: the cloud may cap it.
         Raises ``NotSupported`` when the cloud lacks the kind.
+
+        Pages are fetched lazily and each starts after the last item of the previous one: do not delete
+        that item before asking for the next page (the services answer 404 or 400 for a missing marker).
         """
 
     def _items(self, kind: str, changes_since: datetime | None = None) -> Iterator[Resource]:

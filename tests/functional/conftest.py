@@ -9,6 +9,7 @@ needs and removes it, including when it fails; tests that count objects work in 
 from __future__ import annotations
 
 import copy
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -82,6 +83,14 @@ def cleanup(request: pytest.FixtureRequest) -> Callable[..., None]:
 
 
 @pytest.fixture
+def scratch_id(scratch: OpenStackConnector) -> str:
+    """The scratch project's id."""
+    project_id = scratch.connection.current_project_id
+    assert project_id
+    return project_id
+
+
+@pytest.fixture
 def http_log() -> Callable[[OpenStackConnector], AbstractContextManager[list[tuple[str, str, int]]]]:
     """``with http_log(connector) as sent:`` collects (method, path, status) of every HTTP exchange meanwhile."""
 
@@ -91,7 +100,7 @@ def http_log() -> Callable[[OpenStackConnector], AbstractContextManager[list[tup
         hooks = connector.connection.session.session.hooks["response"]  # the requests.Session under keystoneauth
 
         def record(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-            sent.append((str(response.request.method), urlsplit(response.request.url).path, response.status_code))
+            sent.append((str(response.request.method), str(urlsplit(response.request.url).path), response.status_code))
 
         hooks.append(record)
         try:
@@ -132,8 +141,10 @@ def scratch(admin: OpenStackConnector, cloud_entries: dict[str, dict[str, Any]],
     Anything the test leaves there is removed afterwards, then the project itself.
     """
     project = admin.create_project(uid, description="connector functional test")
-    sdk = admin.connection
-    sdk.identity.assign_project_role_to_user(project["id"], sdk.current_user_id, sdk.identity.find_role("member"))
+    identity = admin.connection.identity  # role assignment is not the connector's business: raw Keystone calls
+    member = identity.get("/roles", params={"name": "member"}).json()["roles"][0]["id"]
+    user = admin.connection.current_user_id
+    identity.put(f"/projects/{project['id']}/users/{user}/roles/{member}").raise_for_status()
     config = copy.deepcopy(cloud_entries[f"{cloud_name}-admin"])
     config["auth"].pop("project_name")
     config["auth"].pop("project_domain_name")
@@ -156,7 +167,8 @@ def sweep(connector: OpenStackConnector) -> None:
     """Delete what a scratch project holds, dependants first.
 
     A member lists only its project's servers, volumes, ports and routers, but also sees shared networks
-    (and their subnets) and public images: those are filtered on their owner.
+    (and their subnets) and public images: those are filtered on their owner. Listings are read whole
+    before deleting: the next page starts after the last item of the previous one, which must still exist.
     """
     assert not connector.lists_all_projects(), "refusing to sweep with credentials that see every project"
     own = connector.connection.current_project_id
@@ -164,19 +176,15 @@ def sweep(connector: OpenStackConnector) -> None:
     def owned(items: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
         return [item for item in items if item.get("project_id", item.get("owner")) == own]
 
-    servers = list(connector.servers())
-    for server in servers:
-        _quietly(connector.delete_server, server["id"])
-    for server in servers:
-        _quietly(connector.wait_for_delete, "servers", server["id"])
-    for fip in connector.floating_ips():
+    _drain_servers(connector)
+    for fip in list(connector.floating_ips()):
         _quietly(connector.delete_floating_ip, fip["id"])
-    for port in connector.ports():
+    for port in list(connector.ports()):
         if port["device_owner"] == "network:router_interface":
             _quietly(connector.remove_interface_from_router, port["device_id"], port_id=port["id"])
-    for router in connector.routers():
+    for router in list(connector.routers()):
         _quietly(connector.delete_router, router["id"])
-    for port in connector.ports():
+    for port in list(connector.ports()):
         _quietly(connector.delete_port, port["id"])
     for kind, delete in (("snapshots", connector.delete_snapshot), ("volumes", connector.delete_volume)):
         doomed = [item["id"] for page in connector.iter_pages(kind) for item in page]
@@ -190,9 +198,21 @@ def sweep(connector: OpenStackConnector) -> None:
         _quietly(connector.delete_subnet, subnet["id"])
     for network in owned(connector.networks()):
         _quietly(connector.delete_network, network["id"])
-    for group in connector.security_groups():
+    for group in list(connector.security_groups()):
         if group["name"] != "default":
             _quietly(connector.delete_security_group, group["id"])
+
+
+def _drain_servers(connector: OpenStackConnector, patience: float = 300) -> None:
+    """Delete servers until none is listed: one deleted while Nova schedules it can reappear in ERROR."""
+    deadline = time.monotonic() + patience
+    while servers := list(connector.servers()):
+        if time.monotonic() > deadline:
+            print(f"sweep: {len(servers)} servers left in {connector.cloud}")
+            return
+        for server in servers:
+            _quietly(connector.delete_server, server["id"])
+        time.sleep(2)
 
 
 def _quietly(fn: Callable[..., object], *args: Any, **kwargs: Any) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from keystoneauth1.identity import BaseIdentityPlugin
 
 from souverain.connectors import (
     Conflict,
@@ -74,13 +75,13 @@ def test_deleting_a_subnet_in_use_is_a_conflict(conn: OpenStackConnector, uid: s
     assert caught.value.status == 409 and caught.value.request_id
 
 
-def test_exceeding_a_zero_quota_is_quota_exceeded(scratch: OpenStackConnector, admin: OpenStackConnector,
-                                                  flavor: dict[str, Any], image: dict[str, Any]) -> None:
-    project_id = scratch.connection.current_project_id
-    before = admin.quotas(project_id)
+def test_exceeding_a_zero_quota_is_quota_exceeded(scratch: OpenStackConnector, scratch_id: str,
+                                                  admin: OpenStackConnector, flavor: dict[str, Any],
+                                                  image: dict[str, Any]) -> None:
+    before = admin.quotas(scratch_id)
     original = {"instances": before["compute"]["instances"], "volumes": before["block-storage"]["volumes"],
                 "network": before["network"]["network"]}
-    admin.set_quotas(project_id, instances=0, volumes=0, network=0)
+    admin.set_quotas(scratch_id, instances=0, volumes=0, network=0)
     try:
         with pytest.raises(QuotaExceeded) as nova:
             scratch.create_server("over", flavor_id=flavor["id"], image_id=image["id"], networks="none")
@@ -89,7 +90,7 @@ def test_exceeding_a_zero_quota_is_quota_exceeded(scratch: OpenStackConnector, a
         with pytest.raises(QuotaExceeded) as neutron:
             scratch.create_network("over")
     finally:
-        admin.set_quotas(project_id, **original)
+        admin.set_quotas(scratch_id, **original)
 
     assert (nova.value.status, cinder.value.status, neutron.value.status) == (403, 413, 409)
     assert all(e.value.request_id for e in (nova, cinder, neutron))
@@ -98,10 +99,11 @@ def test_exceeding_a_zero_quota_is_quota_exceeded(scratch: OpenStackConnector, a
 
 def test_an_invalidated_token_is_replaced_transparently(clouds_yaml: object, cloud_name: str,
                                                         http_log: Callable[..., Any]) -> None:
-    connector = get_connector("openstack", cloud=cloud_name, retry=ONCE)
+    connector = OpenStackConnector(cloud=cloud_name, retry=ONCE)
     list(connector.networks())
     auth = connector.connection.session.auth
-    state = json.loads(auth.get_auth_state())
+    assert isinstance(auth, BaseIdentityPlugin)
+    state = json.loads(str(auth.get_auth_state()))
     state["auth_token"] = "gAAAAABinvalid-token-for-the-test"
     auth.set_auth_state(json.dumps(state))
 
@@ -115,7 +117,7 @@ def test_an_invalidated_token_is_replaced_transparently(clouds_yaml: object, clo
 
 
 def test_a_service_too_slow_to_answer_is_a_timeout(clouds_yaml: object, cloud_name: str) -> None:
-    connector = get_connector("openstack", cloud=cloud_name, api_timeout=0.0005, retry=ONCE)
+    connector = OpenStackConnector(cloud=cloud_name, api_timeout=0.0005, retry=ONCE)
 
     with pytest.raises(Timeout) as caught:
         list(connector.networks())

@@ -179,12 +179,11 @@ def test_projects(admin: OpenStackConnector, conn: OpenStackConnector, uid: str,
         admin.get_project(project["id"])
 
 
-def test_quotas_and_usage(scratch: OpenStackConnector, admin: OpenStackConnector) -> None:
-    project_id = scratch.connection.current_project_id
+def test_quotas_and_usage(scratch: OpenStackConnector, scratch_id: str, admin: OpenStackConnector) -> None:
     network = scratch.create_network("counted")
 
-    quotas = scratch.quotas(project_id)
-    usage = scratch.usage(project_id)
+    quotas = scratch.quotas(scratch_id)
+    usage = scratch.usage(scratch_id)
 
     assert set(quotas) == {"compute", "block-storage", "network"}
     assert quotas["compute"]["instances"] > 0 and quotas["network"]["network"] > 0
@@ -192,7 +191,7 @@ def test_quotas_and_usage(scratch: OpenStackConnector, admin: OpenStackConnector
     assert usage["compute"]["instances"]["in_use"] == 0
     assert usage["block-storage"]["volumes"]["in_use"] == 0
 
-    changed = admin.set_quotas(project_id, instances=3, volumes=4, port=5)
+    changed = admin.set_quotas(scratch_id, instances=3, volumes=4, port=5)
     assert (changed["compute"]["instances"], changed["block-storage"]["volumes"], changed["network"]["port"]) == (
         3, 4, 5)
     assert changed["network"]["network"] == quotas["network"]["network"]  # untouched limits stay

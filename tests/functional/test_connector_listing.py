@@ -49,11 +49,10 @@ def test_ports_listing_follows_full_pages_only(scratch: OpenStackConnector, uid:
           f"openstacksdk generic listing: {sdk_elapsed * 1000:.0f} ms, {_listings(sdk_sent, '/ports')} requests")
 
 
-def test_servers_listing_pages_through_a_bulk_boot(scratch: OpenStackConnector, admin: OpenStackConnector,
-                                                   flavor: dict[str, Any], image: dict[str, Any], uid: str,
-                                                   http_log: HttpLog) -> None:
-    project_id = scratch.connection.current_project_id
-    admin.set_quotas(project_id, instances=COUNT, cores=COUNT, ram=COUNT * flavor["ram"])
+def test_servers_listing_pages_through_a_bulk_boot(scratch: OpenStackConnector, scratch_id: str,
+                                                   admin: OpenStackConnector, flavor: dict[str, Any],
+                                                   image: dict[str, Any], uid: str, http_log: HttpLog) -> None:
+    admin.set_quotas(scratch_id, instances=COUNT, cores=COUNT, ram=COUNT * flavor["ram"])
     # Accepted at once and listed while still building (TESTBED.md pitfall 8): no need to wait for ACTIVE.
     scratch.create_server(uid, flavor_id=flavor["id"], image_id=image["id"], networks="none", min_count=COUNT)
 

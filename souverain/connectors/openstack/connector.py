@@ -79,7 +79,7 @@ class OpenStackConnector(Connector):
     def lists_all_projects(self) -> bool:
         """Whether listings cover every project (asked for, or the token carries the admin role)."""
         if self._all_projects is None:
-            self._all_projects = "admin" in self._t.access().role_names
+            self._all_projects = "admin" in (self._t.access().role_names or [])
         return self._all_projects
 
     # -- generic listing ------------------------------------------------------------------------

@@ -28,52 +28,62 @@ def request_id(response: requests.Response | None) -> str | None:
 def from_response(response: requests.Response, *, cloud: str | None, region: str | None) -> errors.ConnectorError:
     """The connector error for a response of status 400 or more."""
     message = _message(response)
-    status = response.status_code
-    where = {"cloud": cloud, "region": region, "request_id": request_id(response), "status": status}
-    if status == 413 or (status in (403, 409) and _QUOTA.search(_body_hint(response) + message)):
-        return errors.QuotaExceeded(message, **where)
-    if status == 401:
-        return errors.Unauthorized(message, **where)
-    if status == 403:
-        return errors.Forbidden(message, **where)
-    if status == 404:
-        return errors.NotFound(message, **where)
-    if status == 409:
-        return errors.Conflict(message, **where)
-    if status == 408:
-        return errors.Timeout(message, **where)
+    error = _class_for(response.status_code, _body_hint(response) + message)(
+        message, cloud=cloud, region=region, request_id=request_id(response), status=response.status_code
+    )
+    if isinstance(error, errors.Unavailable):
+        error.retry_after = _retry_after(response)
+    return error
+
+
+def _class_for(status: int, text: str) -> type[errors.ConnectorError]:
+    if status == 413 or (status in (403, 409) and _QUOTA.search(text)):
+        return errors.QuotaExceeded
     if status == 429 or status >= 500:
-        return errors.Unavailable(message, retry_after=_retry_after(response), **where)
-    return errors.ConnectorError(message, **where)
+        return errors.Unavailable
+    by_status: dict[int, type[errors.ConnectorError]] = {
+        401: errors.Unauthorized,
+        403: errors.Forbidden,
+        404: errors.NotFound,
+        408: errors.Timeout,
+        409: errors.Conflict,
+    }
+    return by_status.get(status, errors.ConnectorError)
 
 
 def from_exception(exc: Exception, *, cloud: str | None, region: str | None) -> errors.ConnectorError:
     """The connector error for an exception raised by keystoneauth or openstacksdk."""
-    where = {"cloud": cloud, "region": region}
-    if isinstance(exc, ks_exc.HttpError) and exc.response is not None:
+    if isinstance(exc, ks_exc.HttpError | sdk_exc.HttpException) and exc.response is not None:
         # Raised while authenticating, e.g. Keystone refusing a password.
-        return from_response(exc.response, **where)
+        return from_response(exc.response, cloud=cloud, region=region)
     if isinstance(exc, ks_exc.HttpError):
         status = exc.http_status
-        if status == 401:
-            return errors.Unauthorized(str(exc), status=status, request_id=exc.request_id, **where)
-        return errors.ConnectorError(str(exc), status=status, request_id=exc.request_id, **where)
+        cls = errors.Unauthorized if status == 401 else errors.ConnectorError
+        return cls(str(exc), cloud=cloud, region=region, status=status, request_id=exc.request_id)
+    return _class_of_failure(exc)(_describe(exc), cloud=cloud, region=region)
+
+
+def _class_of_failure(exc: Exception) -> type[errors.ConnectorError]:
     if isinstance(exc, ks_exc.ConnectTimeout):
         # requests' read timeouts arrive here too: keystoneauth maps every Timeout to ConnectTimeout.
-        return errors.Timeout(str(exc), **where)
+        return errors.Timeout
     if isinstance(exc, ks_exc.SSLError):
         # Not transient: a certificate problem does not heal by retrying.
-        return errors.ConnectorError(str(exc), **where)
+        return errors.ConnectorError
     if isinstance(exc, ks_exc.ConnectionError | ks_exc.DiscoveryFailure):
         # Discovery fails when the service is down before its version document was ever read.
-        return errors.Unavailable(str(exc), **where)
+        return errors.Unavailable
     if isinstance(exc, ks_exc.EndpointNotFound | sdk_exc.ServiceDisabledException):
-        return errors.NotSupported(str(exc), **where)
+        return errors.NotSupported
     if isinstance(exc, ks_exc.MissingRequiredOptions | ks_exc.AuthPluginException | sdk_exc.ConfigException):
-        return errors.Unauthorized(f"unusable credentials: {exc}", **where)
-    if isinstance(exc, sdk_exc.HttpException) and exc.response is not None:
-        return from_response(exc.response, **where)
-    return errors.ConnectorError(f"{type(exc).__name__}: {exc}", **where)
+        return errors.Unauthorized
+    return errors.ConnectorError
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ks_exc.MissingRequiredOptions | ks_exc.AuthPluginException | sdk_exc.ConfigException):
+        return f"unusable credentials: {exc}"
+    return str(exc) or type(exc).__name__
 
 
 def _message(response: requests.Response) -> str:

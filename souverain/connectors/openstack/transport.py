@@ -16,9 +16,11 @@ import requests
 from keystoneauth1 import discover
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1.access import AccessInfo
+from keystoneauth1.identity import BaseIdentityPlugin
 from openstack import connection as sdk_connection
 from openstack import exceptions as sdk_exc
 
+from ..errors import ConnectorError
 from ..retry import RetryPolicy
 from . import errors as os_errors
 from .kinds import MICROVERSIONS, Microversion
@@ -53,7 +55,7 @@ class Transport:
             with self.mapped_errors():
                 proxy = self._proxy(service)
                 _, microversion = self._negotiated(service, proxy)
-                response = proxy.request(
+                response: requests.Response = proxy.request(
                     path,
                     method,
                     params=dict(params or {}),
@@ -87,9 +89,13 @@ class Transport:
     def access(self) -> AccessInfo:
         """The token and catalog of the session, authenticating first if needed."""
 
+        auth = self.conn.session.auth
+        if not isinstance(auth, BaseIdentityPlugin):
+            raise ConnectorError("the connection has no Keystone authentication", cloud=self.cloud, region=self.region)
+
         def attempt() -> AccessInfo:
             with self.mapped_errors():
-                return self.conn.session.auth.get_access(self.conn.session)
+                return auth.get_access(self.conn.session)
 
         return self.retry.call("GET", attempt, what="identity token")
 

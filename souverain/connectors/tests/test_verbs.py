@@ -19,10 +19,10 @@ def test_create_server_sends_nova_fields_and_the_microversion(member: OpenStackC
                                    metadata={"owner": "me"})
 
     assert created == {"id": "s1", "adminPass": "x"}
-    assert route.last_request.json() == {"server": {
+    assert route.request_history[-1].json() == {"server": {
         "name": "vm", "flavorRef": "f1", "imageRef": "i1", "networks": "none", "min_count": 3, "max_count": 3,
         "metadata": {"owner": "me"}}}
-    assert route.last_request.headers["OpenStack-API-Version"] == "compute 2.96"  # ours is 2.100: capped
+    assert route.request_history[-1].headers["OpenStack-API-Version"] == "compute 2.96"  # ours is 2.100: capped
 
 
 def test_wait_for_server_polls_until_the_status(member: OpenStackConnector, http: requests_mock.Mocker) -> None:
@@ -59,10 +59,10 @@ def test_create_image_registers_then_uploads(member: OpenStackConnector, http: r
     image = member.create_image("tiny", data=b"\0\0\0\0", visibility="private")
 
     assert image["status"] == "active"
-    assert create.last_request.json() == {"name": "tiny", "disk_format": "raw", "container_format": "bare",
+    assert create.request_history[-1].json() == {"name": "tiny", "disk_format": "raw", "container_format": "bare",
                                           "visibility": "private"}
-    assert upload.last_request.body == b"\0\0\0\0"
-    assert upload.last_request.headers["Content-Type"] == "application/octet-stream"
+    assert upload.request_history[-1].body == b"\0\0\0\0"
+    assert upload.request_history[-1].headers["Content-Type"] == "application/octet-stream"
 
 
 def test_update_image_is_a_json_patch(member: OpenStackConnector, http: requests_mock.Mocker) -> None:
@@ -71,8 +71,8 @@ def test_update_image_is_a_json_patch(member: OpenStackConnector, http: requests
 
     member.update_image("i1", name="new", purpose="test")
 
-    assert patch.last_request.headers["Content-Type"] == "application/openstack-images-v2.1-json-patch"
-    assert patch.last_request.json() == [{"op": "replace", "path": "/name", "value": "new"},
+    assert patch.request_history[-1].headers["Content-Type"] == "application/openstack-images-v2.1-json-patch"
+    assert patch.request_history[-1].json() == [{"op": "replace", "path": "/name", "value": "new"},
                                          {"op": "add", "path": "/purpose", "value": "test"}]
 
 
@@ -89,19 +89,19 @@ def test_neutron_and_cinder_bodies_are_wrapped_and_unwrapped(member: OpenStackCo
     assert member.update_floating_ip("f1", port_id=None)["port_id"] is None
     assert member.create_volume(1, name="data")["status"] == "creating"
 
-    assert subnet.last_request.json() == {"subnet": {"network_id": "n1", "cidr": "10.0.0.0/24", "ip_version": 4}}
-    assert rule.last_request.json() == {"security_group_rule": {
+    assert subnet.request_history[-1].json() == {"subnet": {"network_id": "n1", "cidr": "10.0.0.0/24", "ip_version": 4}}
+    assert rule.request_history[-1].json() == {"security_group_rule": {
         "security_group_id": "sg1", "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp",
         "port_range_min": 22, "port_range_max": 22}}
-    assert fip.last_request.json() == {"floatingip": {"port_id": None}}  # an explicit None is sent: it detaches
-    assert volume.last_request.json() == {"volume": {"size": 1, "name": "data"}}
+    assert fip.request_history[-1].json() == {"floatingip": {"port_id": None}}  # an explicit None is sent: it detaches
+    assert volume.request_history[-1].json() == {"volume": {"size": 1, "name": "data"}}
 
 
 def test_router_interfaces(member: OpenStackConnector, http: requests_mock.Mocker) -> None:
     add = http.put(NEUTRON + "/routers/r1/add_router_interface", json={"id": "r1", "subnet_id": "sn1"})
 
     assert member.add_interface_to_router("r1", subnet_id="sn1")["subnet_id"] == "sn1"
-    assert add.last_request.json() == {"subnet_id": "sn1"}
+    assert add.request_history[-1].json() == {"subnet_id": "sn1"}
     with pytest.raises(ValueError):
         member.remove_interface_from_router("r1")
 
@@ -120,8 +120,8 @@ def test_quotas_usage_and_set_quotas_route_each_limit_to_its_service(admin: Open
     after = admin.set_quotas("p1", instances=0, network=0)
 
     assert after == {"compute": {"instances": 0, "cores": 20}, "network": {"network": 0, "port": 500}}
-    assert nova.last_request.json() == {"quota_set": {"instances": 0}}
-    assert neutron.last_request.json() == {"quota": {"network": 0}}
+    assert nova.request_history[-1].json() == {"quota_set": {"instances": 0}}
+    assert neutron.request_history[-1].json() == {"quota": {"network": 0}}
     assert admin.usage("p1") == {"compute": {"instances": {"limit": 0, "in_use": 1}},
                                  "block-storage": {"volumes": {"in_use": 2}},
                                  "network": {"network": {"limit": 0, "used": 1}}}
@@ -129,7 +129,7 @@ def test_quotas_usage_and_set_quotas_route_each_limit_to_its_service(admin: Open
     with pytest.raises(ValueError, match="unknown"):
         admin.set_quotas("p1", unicorns=1)
     admin.set_quotas("p1", cores=1)
-    assert nova.call_count == 2 and nova.last_request.json() == {"quota_set": {"cores": 1}}
+    assert nova.call_count == 2 and nova.request_history[-1].json() == {"quota_set": {"cores": 1}}
     nova_reads = [r for r in http.request_history if r.method == "GET" and r.url == NOVA.lower() + "/os-quota-sets/p1"]
     assert len(nova_reads) == 1  # the limits' names are read once per connector
 
@@ -140,7 +140,7 @@ def test_projects_are_updated_with_patch(admin: OpenStackConnector, http: reques
     route = http.patch(KEYSTONE_PROJECTS + "/p1", json={"project": {"id": "p1", "description": "d"}})
 
     assert admin.update_project("p1", description="d")["description"] == "d"
-    assert route.last_request.json() == {"project": {"description": "d"}}
+    assert route.request_history[-1].json() == {"project": {"description": "d"}}
 
 
 def test_containers_on_a_cloud_with_swift(make_connector, http: requests_mock.Mocker) -> None:
@@ -152,7 +152,7 @@ def test_containers_on_a_cloud_with_swift(make_connector, http: requests_mock.Mo
 
     assert connector.create_container("bucket", **{"X-Container-Read": ".r:*"}) == {
         "name": "bucket", "count": 2, "bytes": 10}
-    assert put.last_request.headers["X-Container-Read"] == ".r:*"
+    assert put.request_history[-1].headers["X-Container-Read"] == ".r:*"
     connector.delete_container("bucket")
     with pytest.raises(NotFound):
         connector.delete_container("bucket", ignore_missing=False)

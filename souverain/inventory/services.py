@@ -89,6 +89,33 @@ def connector_for(cloud: Cloud, region: Region) -> Connector:
                          region=region.slug)
 
 
+#: A worker keeps each region's connector (its token, catalog and negotiated versions) this long, so that
+#: periodic incremental syncs do not pay authentication and version discovery each time.
+CONNECTOR_TTL = 1800.0
+_connectors: dict[tuple[Any, ...], tuple[float, Connector]] = {}
+_connectors_lock = threading.Lock()
+
+
+def cached_connector(cloud: Cloud, region: Region) -> Connector:
+    """``connector_for``, reused while the cloud's row is unchanged (any edit, credentials included, makes a new
+    one). Two syncs of one cloud never share it at the same time: the per-cloud lock serialises them."""
+    key = (cloud.pk, cloud.created, cloud.last_updated, region.pk, region.slug)
+    with _connectors_lock:
+        hit = _connectors.get(key)
+        if hit is not None and time.monotonic() - hit[0] < CONNECTOR_TTL:
+            return hit[1]
+    connector = connector_for(cloud, region)
+    with _connectors_lock:
+        _connectors[key] = (time.monotonic(), connector)
+    return connector
+
+
+def forget_connector(cloud: Cloud, region: Region) -> None:
+    with _connectors_lock:
+        for key in [k for k in _connectors if k[0] == cloud.pk and k[3] == region.pk]:
+            del _connectors[key]
+
+
 def syncable_clouds() -> list[Cloud]:
     """Clouds with a connector for their kind, a way to authenticate, and at least one region."""
     providers = set(available_providers())
@@ -191,7 +218,7 @@ class SyncRun:
         names = kinds or [k.name for k in K.KINDS]
         order = {listing: i for i, listing in enumerate(K.START_ORDER)}
         self.kinds = sorted((K.kind(n) for n in names), key=lambda k: order.get(k.listing, len(order)))
-        self.factory = connector_factory or connector_for
+        self.factory = connector_factory or cached_connector
         self.cloud_threads = cloud_threads or int(_setting("SOUVERAIN_SYNC_CLOUD_THREADS", 8))
         self.kind_threads = kind_threads or int(_setting("SOUVERAIN_SYNC_KIND_THREADS", 4))
         self.lock_wait = float(_setting("SOUVERAIN_SYNC_LOCK_WAIT", 1800))
@@ -240,6 +267,7 @@ class SyncRun:
             # Authenticates and reads the catalog once, before the kinds' threads share the connection.
             supported = {info.listing: connector.supports(info.listing) for info in self.kinds}
         except Exception as exc:  # noqa: BLE001 - any failure to reach a cloud is that cloud's failure only
+            forget_connector(cloud, region)  # start afresh next time
             self._region_failed(cloud, region, key, exc)
             return
         ctx = _Region(cloud, region, connector, tenants, key)

@@ -157,6 +157,9 @@ def schedule_syncs(full: bool) -> list[Job]:
     """The periodic sync: one job per cloud in scale mode (so clouds spread over the workers), one job for
     all clouds in the embedded default (whose single worker runs them in parallel threads). Skips a cloud
     that already has a sync of the same sort waiting, so a slow cloud does not pile up jobs."""
+    recovered = jobs.recover_interrupted()  # in scale mode nothing else notices a job whose worker died
+    if recovered:
+        log.warning("marked %d interrupted job(s) failed", recovered)
     slugs = [c.slug for c in syncable_clouds()]
     if not slugs:
         return []

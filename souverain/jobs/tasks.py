@@ -14,6 +14,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from . import services
+from .models import Job
 
 MAX_RETRIES = 10
 
@@ -32,4 +33,9 @@ def run_job(self, job_id: int) -> str | None:  # noqa: ANN001 - Celery's bound t
         job = services.run_job(int(job_id), worker=worker)
     except (services.RetryLater, OperationalError, InterfaceError) as exc:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+    if job is None and (self.request.delivery_info or {}).get("redelivered") and \
+            Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).exists():
+        # Redelivered because its worker was lost, but the row still says running: come back once the
+        # heartbeat has had time to go stale, and take the job over then (``claim`` allows it).
+        raise self.retry(countdown=services.STALE_AFTER.total_seconds() + backoff(self.request.retries))
     return job.status if job is not None else None

@@ -313,3 +313,21 @@ def test_a_sync_job_records_progress_counts_and_errors_per_part(cloud, monkeypat
     assert failed.status == "failed"  # every part failed
     not_syncable = jobs.run_job(services.request_sync(["no-region"]).pk)
     assert not_syncable.status == "failed" and "not syncable" in not_syncable.errors[0]["error"]
+
+
+@pytest.mark.django_db
+def test_the_schedule_queues_one_job_per_cloud_in_scale_mode_and_one_for_all_otherwise(settings):
+    from souverain.jobs.models import Job
+
+    from ..services import schedule_syncs
+
+    for slug in ("a", "b"):
+        make_cloud(slug)
+    make_cloud("no-region", regions=())
+    settings.CELERY_BROKER_URL = ""
+    assert [j.params["clouds"] for j in schedule_syncs(full=False)] == [["a", "b"]]
+    assert schedule_syncs(full=False) == []  # the same sync is already waiting
+    Job.objects.all().delete()
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    assert sorted(j.params["clouds"][0] for j in schedule_syncs(full=True)) == ["a", "b"]
+    assert all(j.params["full"] for j in Job.objects.all())

@@ -52,10 +52,14 @@ class Connector(abc.ABC):
     """A connection to one region of one cloud, with one set of credentials.
 
     Listings cover every project the credentials can see: all projects for an administrator, the
-    credentials' own project otherwise. ``changes_since`` is a lower bound, not an exact filter: a
-    listing given one returns at least every object changed since then, and may return more when
-    the API cannot filter on time (see each provider's notes). Callers that must notice deletions
-    reconcile against a full listing from time to time.
+    credentials' own project otherwise. Given ``changes_since``, a listing holds the objects changed
+    since then, to the second (the provider filters its listing itself where the API cannot); kinds
+    without a change time are listed in full. Deleted objects appear only where the API reports them
+    (see each provider's notes): callers that must notice deletions compare with a full listing from
+    time to time.
+
+    ``create_*`` and ``update_*`` take the API's own field names for anything beyond their named
+    arguments, and every verb answers with the API's own representation.
     """
 
     #: The registry key of the provider (``"openstack"``), set by ``registry.register``.

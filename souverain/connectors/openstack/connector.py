@@ -18,7 +18,7 @@ from ..base import RESOURCE_KINDS, Connector, Page, Resource
 from ..errors import NotFound, NotSupported
 from ..registry import register
 from ..retry import RetryPolicy
-from . import paging
+from . import incremental, paging
 from .connection import connect
 from .kinds import KINDS, QUOTA_APIS, Kind
 from .transport import Transport
@@ -54,6 +54,7 @@ class OpenStackConnector(Connector):
         self._region: str | None = conn.config.get_region_name() or region
         self._all_projects = all_projects
         self._quota_name_cache: dict[str, set[str]] | None = None
+        self._refused: set[str] = set()  # kinds whose time filter this cloud refused
         self._t = Transport(conn, cloud=self._cloud, region=self._region, retry=retry or RetryPolicy())
 
     # -- identity of the connection -------------------------------------------------------------
@@ -96,10 +97,10 @@ class OpenStackConnector(Connector):
         params = dict(spec.all_projects) if everyone else {}
         if spec.service == "object-store":
             params["format"] = "json"
-        if changes_since is not None and spec.since is not None:
-            params.update(spec.since(paging.since_param(changes_since), self._t.microversion(spec.service)) or {})
         path = spec.own_list_path if spec.own_list_path and not everyone else spec.list_path or spec.path
-        return paging.iter_pages(self._t, spec, path, params, page_size)
+        if changes_since is None:
+            return paging.iter_pages(self._t, spec, path, params, page_size)
+        return incremental.changed_pages(self._t, spec, path, params, changes_since, page_size, self._refused)
 
     # -- generic verbs behind the typed ones ----------------------------------------------------
 

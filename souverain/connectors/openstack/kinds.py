@@ -1,26 +1,23 @@
 """Where each resource kind lives in the OpenStack APIs, and how to list only what changed.
 
-Incremental listing, per kind (``changes_since`` is floored to whole seconds because every service
-stores ``updated_at`` at second precision; rounding up would miss objects changed in that second):
+Incremental listing, per kind. ``changes_since`` is floored to whole seconds: every service keeps
+``updated_at`` to the second, and rounding up would miss objects changed in that second. Where the API
+has no time filter, or the cloud refuses it, the full listing is filtered on ``updated_at`` by the
+connector (see ``incremental``): the transfer is the full listing's, the result the same.
 
-========================  =================================================  =============================
-kind                      filter sent                                        notes
-========================  =================================================  =============================
-servers                   Nova ``changes-since=<t>``                         also returns servers deleted
-                                                                             since then (status DELETED)
-volumes                   Cinder ``updated_at=gte:<t>`` (microversion 3.60+)  full listing below 3.60;
-                                                                             Cinder has no changes-since
-snapshots                 none: Cinder filters snapshots on no time field    full listing
-networks, subnets,        Neutron ``changed_since=<t>`` (timestamp           deletions not visible
-routers, ports,           extension, on by default since Ocata)
-security_groups,
-security_group_rules,
-floating_ips
-images                    Glance ``updated_at=gte:<t>``                      deletions not visible
-flavors, projects,        none: Nova flavors, Keystone and Swift listings    full listing; small
-containers                have no time filter
-quotas, usage             none: read per project                             one call per project/service
-========================  =================================================  =============================
+- servers: Nova ``changes-since=<t>``; also lists the servers deleted since then (status DELETED).
+- volumes: Cinder ``updated_at=gte:<t>`` from microversion 3.60 (Cinder has no ``changes-since``);
+  below 3.60, filtered here.
+- snapshots: Cinder filters snapshots on no time field: filtered here.
+- networks, subnets, routers, ports, security_groups, security_group_rules, floating_ips: Neutron
+  ``changed_since=<t>`` (standard-attr-timestamp). Neutron refuses it when its filter-validation
+  extension is on, which is the default: then filtered here.
+- images: Glance ``updated_at=gte:<t>``.
+- flavors, projects, containers: no filter and no ``updated_at`` to compare: the full listing.
+- quotas, usage: read per project, in full.
+
+Only Nova reports deletions in an incremental listing: the inventory notices other deletions by
+comparing with a full listing from time to time.
 
 Every API here pages with ``limit`` and ``marker`` and says when a page was full: Nova, Cinder and
 Neutron with a ``<plural>_links`` "next" link, Glance with ``next`` in the body. Keystone does not
@@ -83,6 +80,8 @@ class Kind:
     id_key: str = "id"
     #: False when the listing takes no limit/marker (Keystone).
     paged: bool = True
+    #: Field holding the last change time, for filtering here when the service will not; None if absent.
+    updated_key: str | None = "updated_at"
 
     @property
     def links_key(self) -> str:
@@ -98,9 +97,9 @@ KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
         Kind("servers", "compute", "/servers", "servers", "server", list_path="/servers/detail",
-             all_projects={"all_tenants": "1"}, since=_nova_since),
+             all_projects={"all_tenants": "1"}, since=_nova_since, updated_key="updated"),
         Kind("flavors", "compute", "/flavors", "flavors", "flavor", list_path="/flavors/detail",
-             all_projects={"is_public": "None"}),  # private flavors too
+             all_projects={"is_public": "None"}, updated_key=None),  # private flavors too
         Kind("images", "image", "/images", "images", None, since=_glance_since),
         Kind("volumes", "block-storage", "/volumes", "volumes", "volume", list_path="/volumes/detail",
              all_projects={"all_tenants": "1"}, since=_cinder_since),
@@ -113,9 +112,9 @@ KINDS: dict[str, Kind] = {
         _neutron("security_groups", "/security-groups", "security_groups", "security_group"),
         _neutron("security_group_rules", "/security-group-rules", "security_group_rules", "security_group_rule"),
         _neutron("floating_ips", "/floatingips", "floatingips", "floatingip"),
-        Kind("containers", "object-store", "", None, None, id_key="name"),
+        Kind("containers", "object-store", "", None, None, id_key="name", updated_key=None),
         Kind("projects", "identity", "/projects", "projects", "project", own_list_path="/auth/projects",
-             paged=False),
+             paged=False, updated_key=None),
     )
 }
 

@@ -10,12 +10,11 @@ items as the effective limit; Glance likewise), and items stay the API's own dic
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ..base import Page
+from ..base import Page, Resource
 from .kinds import Kind
 from .transport import Transport
 
@@ -27,8 +26,14 @@ DEFAULT_PAGE_SIZE = 1000
 
 
 def iter_pages(
-    transport: Transport, kind: Kind, path: str, params: Mapping[str, str], page_size: int | None
+    transport: Transport,
+    kind: Kind,
+    path: str,
+    params: Mapping[str, str],
+    page_size: int | None,
+    keep: Callable[[Resource], bool] | None = None,
 ) -> Iterator[Page]:
+    """The listing's pages; with ``keep``, only the items it accepts (pages left empty are skipped)."""
     limit = page_size or DEFAULT_PAGE_SIZE
     query = dict(params)
     if kind.paged:
@@ -36,8 +41,9 @@ def iter_pages(
     while True:
         body = transport.get_json(kind.service, path, query)
         items: Page = body if kind.plural is None else body.get(kind.plural) or []
-        if items:
-            yield items
+        kept = items if keep is None else [item for item in items if keep(item)]
+        if kept:
+            yield kept
         if not kind.paged:
             if isinstance(body, dict) and body.get("truncated"):
                 log.warning("%s/%s: the %s listing was truncated by the service's list_limit",
@@ -70,10 +76,3 @@ def _next_link(kind: Kind, body: dict[str, Any]) -> str | None:
             return str(link["href"])
     glance_next = body.get("next")
     return str(glance_next) if glance_next else None
-
-
-def since_param(when: datetime) -> str:
-    """``when`` as the services parse it: UTC, floored to the second (a naive datetime is taken as UTC)."""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

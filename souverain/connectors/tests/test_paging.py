@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import requests_mock
 
-from souverain.connectors import NotSupported
+from souverain.connectors import ConnectorError, NotSupported
 from souverain.connectors.openstack import OpenStackConnector
 
 from .fakecloud import CINDER, GLANCE, KEYSTONE_PROJECTS, NEUTRON, NOVA, SWIFT
@@ -134,6 +134,43 @@ def test_changes_since_uses_each_services_filter_floored_to_the_second(
     assert route.request_history[0].qs == {"limit": ["1000"], **expected}
 
 
+def test_without_a_service_filter_the_listing_is_filtered_on_updated_at(member: OpenStackConnector,
+                                                                        http: requests_mock.Mocker) -> None:
+    http.get(CINDER + "/snapshots/detail", json={"snapshots": [
+        {"id": "old", "updated_at": "2026-11-25T17:08:08.999999"},  # Cinder's naive UTC
+        {"id": "same-second", "updated_at": "2026-11-25T17:08:09.000000"},
+        {"id": "new", "updated_at": "2026-11-25T18:00:00Z"},
+        {"id": "never-updated", "updated_at": None},  # kept: unknown is not old
+    ]})
+
+    ids = [s["id"] for page in member.iter_pages("snapshots", changes_since=T0) for s in page]
+
+    assert ids == ["same-second", "new", "never-updated"]
+
+
+def test_a_refused_time_filter_falls_back_to_filtering_here_once(member: OpenStackConnector,
+                                                                  http: requests_mock.Mocker) -> None:
+    refused = {"status_code": 400, "json": {"NeutronError": {
+        "type": "HTTPBadRequest", "message": "['changed_since'] is invalid attribute for filtering"}}}
+    listing = {"json": {"ports": [{"id": "p-old", "updated_at": "2026-11-25T17:00:00Z"},
+                                  {"id": "p-new", "updated_at": "2026-11-25T17:30:00Z"}]}}
+    route = http.get(NEUTRON + "/ports", [refused, listing, listing])
+
+    first = [p["id"] for p in member.ports(changes_since=T0)]
+    second = [p["id"] for p in member.ports(changes_since=T0)]
+
+    assert first == second == ["p-new"]
+    assert [("changed_since" in r.qs) for r in route.request_history] == [True, False, False]
+
+
+def test_a_bad_request_unrelated_to_the_filter_is_raised(member: OpenStackConnector,
+                                                         http: requests_mock.Mocker) -> None:
+    http.get(NEUTRON + "/ports", status_code=400, json={"NeutronError": {"message": "limit must be positive"}})
+
+    with pytest.raises(ConnectorError, match="limit must be positive"):
+        list(member.ports(changes_since=T0))
+
+
 def test_changes_since_is_converted_to_utc_and_naive_means_utc(member: OpenStackConnector,
                                                                 http: requests_mock.Mocker) -> None:
     route = http.get(NOVA + "/servers/detail", json={"servers": []})
@@ -152,7 +189,7 @@ def test_old_cinder_without_time_filter_gets_a_full_listing(member: OpenStackCon
     http.get("http://cinder.test/v3/", json={"versions": [old]})
     route = http.get(CINDER + "/volumes/detail", json={"volumes": [{"id": "v1"}]})
 
-    assert list(member.iter_pages("volumes", changes_since=T0)) == [[{"id": "v1"}]]
+    assert list(member.iter_pages("volumes", changes_since=T0)) == [[{"id": "v1"}]]  # no updated_at: kept
     assert route.request_history[0].qs == {"limit": ["1000"]}
     assert route.request_history[0].headers["OpenStack-API-Version"] == "volume 3.59"
 

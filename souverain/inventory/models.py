@@ -72,6 +72,8 @@ class Resource(models.Model):
             models.Index(fields=["tenant", "kind"], name="inv_resource_tenant_kind"),
             models.Index(fields=["kind", "status"], name="inv_resource_kind_status"),
             models.Index(fields=["cloud", "project_id"], name="inv_resource_cloud_project"),
+            # "Find it by the cloud's id", alone or OR-ed with the name search of ``?q=``.
+            models.Index(fields=["external_id"], name="inv_resource_external_id"),
             # Name search: prefix and ordering here; PostgreSQL also gets a trigram index for
             # "contains" searches (migration 0002), which SQLite cannot have.
             models.Index(Lower("name"), name="inv_resource_lower_name"),

@@ -100,6 +100,8 @@ def _start_missing(s: Settings, procs: list[Proc]) -> list[Proc]:
 
 def _up(s: Settings, wait: bool) -> Path:
     t0 = time.monotonic()
+    for folder in (s.logs, s.run, s.etc, s.data):
+        folder.mkdir(parents=True, exist_ok=True)
     install.ensure_venv(s)
     boxes = infra.ensure(s)
     infra.ensure_connections(s, boxes)
@@ -243,5 +245,7 @@ def logs(lines: int = 40, out: TextIO | None = None) -> None:
         print(f"no logs under {s.logs}", file=stream)
         return
     for path in sorted(s.logs.rglob("*.log")):
+        if path.name.endswith(".access.log"):  # one line per request: noise next to the services' own logs
+            continue
         print(f"===== {path} (last {lines} lines)", file=stream)
         print(supervise.tail(path, lines), file=stream)

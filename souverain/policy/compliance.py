@@ -116,11 +116,7 @@ def evaluate(*, resource_ids: Iterable[int] | None = None, on: dt.date | None = 
     record.classes = len(classes)
 
     with transaction.atomic():
-        _write(denials, started, scope)
-        resolved = Violation.objects.filter(resolved_at__isnull=True, last_seen__lt=started)
-        if scope is not None:
-            resolved = resolved.filter(resource_id__in=scope)
-        record.resolved = resolved.update(resolved_at=started)
+        record.resolved = _write(denials, started, scope) if scope is None or scope else 0
         record.opened = Violation.objects.filter(first_seen=started).count()
         live = "SELECT COUNT(*) FROM inventory_resource WHERE gone_at IS NULL"
         with connection.cursor() as cursor:
@@ -132,33 +128,63 @@ def evaluate(*, resource_ids: Iterable[int] | None = None, on: dt.date | None = 
     return record
 
 
-def _write(denials: list[tuple], started: dt.datetime, scope: list[int] | None) -> None:
-    """All violations of the pass in one INSERT … SELECT joining resources to their class's denials."""
-    if not denials:
-        return
+def _write(denials: list[tuple], started: dt.datetime, scope: list[int] | None) -> int:
+    """Apply a pass's findings as set differences; returns how many violations it resolved.
+
+    Found = live resources joined to their class's denials (one statement). Then: open violations no longer
+    found are resolved; found ones not yet open are inserted; open ones whose text changed are refreshed.
+    Unchanged open violations are not rewritten, so a steady-state pass over a million resources writes
+    almost nothing.
+    """
     postgres = connection.vendor == "postgresql"
     # Raw SQL gets the datetime in the form the ORM stores it (SQLite keeps naive UTC text).
     stamp = connection.ops.adapt_datetimefield_value(started)
-    tags_type = "jsonb" if postgres else "text"
-    same_tenant = "r.tenant_id IS NOT DISTINCT FROM d.tenant_id" if postgres else "r.tenant_id IS d.tenant_id"
+    json_type = "jsonb" if postgres else "text"
+    cast = "CAST(%s AS jsonb)" if postgres else "%s"
+    scope_sql = f" IN ({', '.join(['%s'] * len(scope))})" if scope else ""
+    scope_params = list(scope or [])
     with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS souverain_denial")
-        cursor.execute(f"CREATE TEMP TABLE souverain_denial (region_id bigint, tenant_id bigint, tags {tags_type},"
-                       " rule varchar(120), severity varchar(10), message text, reason text)")
-        cast = "CAST(%s AS jsonb)" if postgres else "%s"
-        cursor.executemany(f"INSERT INTO souverain_denial VALUES (%s, %s, {cast}, %s, %s, %s, %s)", denials)
-        reason = "CAST(d.reason AS jsonb)" if postgres else "d.reason"
-        in_scope = f" AND r.id IN ({', '.join(['%s'] * len(scope))})" if scope else ""
+        for table in ("souverain_denial", "souverain_found"):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TEMP TABLE souverain_denial (region_id bigint, tenant_id bigint, tags {json_type},"
+                       f" rule varchar(120), severity varchar(10), message text, reason {json_type})")
+        if denials:
+            cursor.executemany(f"INSERT INTO souverain_denial VALUES (%s, %s, {cast}, %s, %s, %s, {cast})", denials)
+        # Equality on COALESCE (not IS NOT DISTINCT FROM) so that PostgreSQL can hash-join.
+        cursor.execute(
+            "CREATE TEMP TABLE souverain_found AS"
+            " SELECT r.id AS resource_id, r.tenant_id, r.region_id, d.rule, d.severity, d.message, d.reason"
+            " FROM inventory_resource r JOIN souverain_denial d ON r.region_id = d.region_id"
+            " AND COALESCE(r.tenant_id, 0) = COALESCE(d.tenant_id, 0) AND r.tags = d.tags"
+            f" WHERE r.gone_at IS NULL{' AND r.id' + scope_sql if scope else ''}",
+            scope_params,
+        )
+        cursor.execute("CREATE INDEX souverain_found_key ON souverain_found (resource_id, rule)")
+        if postgres:
+            cursor.execute("ANALYZE souverain_found")
+        cursor.execute(
+            "UPDATE policy_violation SET resolved_at = %s WHERE resolved_at IS NULL"
+            f"{' AND resource_id' + scope_sql if scope else ''}"
+            " AND NOT EXISTS (SELECT 1 FROM souverain_found f"
+            " WHERE f.resource_id = policy_violation.resource_id AND f.rule = policy_violation.rule)",
+            [stamp, *scope_params],
+        )
+        resolved = cursor.rowcount
         cursor.execute(
             "INSERT INTO policy_violation (resource_id, tenant_id, region_id, rule, severity, message, reason,"
             " first_seen, last_seen, resolved_at)"
-            f" SELECT r.id, r.tenant_id, r.region_id, d.rule, d.severity, d.message, {reason}, %s, %s, NULL"
-            " FROM inventory_resource r JOIN souverain_denial d"
-            f" ON r.region_id = d.region_id AND {same_tenant} AND r.tags = d.tags"
-            f" WHERE r.gone_at IS NULL{in_scope}"
-            " ON CONFLICT (resource_id, rule) WHERE resolved_at IS NULL DO UPDATE SET"
-            " last_seen = excluded.last_seen, severity = excluded.severity, message = excluded.message,"
-            " reason = excluded.reason",
-            [stamp, stamp, *(scope or [])],
+            " SELECT f.resource_id, f.tenant_id, f.region_id, f.rule, f.severity, f.message, f.reason, %s, %s, NULL"
+            " FROM souverain_found f WHERE NOT EXISTS (SELECT 1 FROM policy_violation v"
+            " WHERE v.resolved_at IS NULL AND v.resource_id = f.resource_id AND v.rule = f.rule)",
+            [stamp, stamp],
         )
-        cursor.execute("DROP TABLE souverain_denial")
+        changed = "v.message <> f.message OR v.severity <> f.severity"
+        cursor.execute(
+            "UPDATE policy_violation AS v SET severity = f.severity, message = f.message, reason = f.reason,"
+            f" last_seen = %s FROM souverain_found f WHERE v.resolved_at IS NULL AND v.resource_id = f.resource_id"
+            f" AND v.rule = f.rule AND ({changed})",
+            [stamp],
+        )
+        for table in ("souverain_denial", "souverain_found"):
+            cursor.execute(f"DROP TABLE {table}")
+    return resolved

@@ -83,6 +83,9 @@ class Violation(models.Model):
     message = models.TextField()
     reason = models.JSONField(default=dict, help_text=_("The rule's facts and source"))
     first_seen = models.DateTimeField()
+    # When a pass last changed it (opened it, or its reasons changed). Passes that merely confirm an open
+    # violation do not rewrite it — that keeps a steady-state pass over a million resources cheap; the latest
+    # CompliancePass covering the resource is when it was last confirmed.
     last_seen = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
 

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from souverain.estate.models import Cloud, Region
 from souverain.inventory.filtersets import ResourceFilterSet, _values  # noqa: PLC2701
 from souverain.inventory.kinds import KINDS
+from souverain.policy.filtersets import ViolationFilterSet
+from souverain.policy.models import Violation
 from souverain.tenancy.models import Tenant
 from souverain.tenancy.permissions import membership_of
 
@@ -81,3 +83,28 @@ class PortalResourceFilterSet(ResourceFilterSet):
         if not (self.data or {}).get("presence"):
             queryset = queryset.filter(gone_at__isnull=True)
         return queryset
+
+
+class PortalViolationFilterSet(ViolationFilterSet):
+    """The compliance API's violation filters, with select boxes; ``tenant`` only for users who see several."""
+
+    FIELDS = ["severity", "cloud", "tenant", "rule"]
+
+    def __init__(self, data: Any = None, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(data, *args, **kwargs)
+        self.filters = {name: self.filters[name] for name in self.FIELDS if name in self.filters}
+        every = [("", _("All"))]
+        self.filters["severity"].extra.update(choices=Violation.Severity.choices, empty_label=_("All"))
+        self.filters["cloud"].extra["widget"] = forms.Select(
+            choices=every + list(Cloud.objects.order_by("name").values_list("slug", "name")))
+        membership = membership_of(user)
+        if membership is not None and membership.tenant_id:
+            del self.filters["tenant"]
+        else:
+            self.filters["tenant"].extra["widget"] = forms.Select(
+                choices=every + list(Tenant.objects.order_by("name").values_list("slug", "name")))
+        self.filters["rule"].extra["widget"] = forms.TextInput(attrs={"type": "search", "placeholder": "hds."})
+        labels = {"severity": _("Severity"), "cloud": _("Cloud"), "tenant": _("Tenant"), "rule": _("Rule")}
+        for name, label in labels.items():
+            if name in self.filters:
+                self.filters[name].label = label

@@ -12,13 +12,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Count, QuerySet
 from django.urls import reverse
 
 from souverain.estate import snapshot
 from souverain.estate.exposure import region_profile
 from souverain.estate.models import Certification, Cloud, Region
+from souverain.inventory.models import Resource
+from souverain.policy.models import Violation
 from souverain.sovereignty.kb import KnowledgeBase
 from souverain.sovereignty.services import current_knowledge_base
 from souverain.tenancy.permissions import Access, scope_queryset
@@ -26,15 +27,9 @@ from souverain.tenancy.permissions import Access, scope_queryset
 from . import geo, graphs, maps
 
 EXPIRING_DAYS = 90
+# As the compliance API: everyone reads violations, tenant users their tenant's only.
+VIOLATION_ACCESS = Access(tenant_lookup="tenant")
 CHANNELS = ("legal_control", "data_location", "access", "supply_chain")
-
-
-def optional_model(app_label: str, model_name: str) -> type[Model] | None:
-    """A model of an app built in parallel, or None while it has not landed (the page shows an empty state)."""
-    try:
-        return apps.get_model(app_label, model_name)
-    except LookupError:
-        return None
 
 
 def certificate_state(valid: bool, days_to_expiry: int | None, valid_from: str | dt.date, on: dt.date) -> str:
@@ -74,32 +69,20 @@ def estate_context(on: dt.date, only_cloud: str | None = None, only_region: int 
 
 # --- counts from the inventory and compliance apps (scoped to the user's tenant) -------------------------------
 
-def resource_counts(user: Any) -> dict[int, int] | None:
-    """Resources per cloud pk; None while the inventory has not landed."""
-    resource = optional_model("inventory", "Resource")
-    if resource is None:
-        return None
-    queryset = scope_queryset(resource.objects.all(), user, Access(tenant_lookup="tenant"))
+def resource_counts(user: Any) -> dict[int, int]:
+    """Present resources per cloud pk."""
+    queryset = scope_queryset(Resource.objects.filter(gone_at__isnull=True), user, Access(tenant_lookup="tenant"))
     return dict(queryset.values_list("cloud").annotate(n=Count("pk")).values_list("cloud", "n"))
 
 
-def violation_counts(user: Any) -> dict[int, int] | None:
-    """Open violations per cloud pk; None while compliance has not landed."""
-    violation = optional_model("policy", "Violation")
-    if violation is None:
-        return None
-    queryset = scope_queryset(open_violations(violation), user, Access(tenant_lookup="tenant"))
-    return dict(queryset.values_list("resource__cloud").annotate(n=Count("pk")).values_list("resource__cloud", "n"))
+def violation_counts(user: Any) -> dict[int, int]:
+    """Open violations per cloud pk."""
+    queryset = scope_queryset(open_violations(), user, VIOLATION_ACCESS)
+    return dict(queryset.values_list("region__cloud").annotate(n=Count("pk")).values_list("region__cloud", "n"))
 
 
-def open_violations(model: type[Model]) -> QuerySet:
-    field_names = {f.name for f in model._meta.get_fields()}
-    queryset = model.objects.all()
-    if "resolved_at" in field_names:
-        queryset = queryset.filter(resolved_at__isnull=True)
-    elif "status" in field_names:
-        queryset = queryset.filter(status="open")
-    return queryset
+def open_violations() -> QuerySet:
+    return Violation.objects.filter(resolved_at__isnull=True)
 
 
 # --- estate overview ---------------------------------------------------------------------------------------------
@@ -135,8 +118,7 @@ def estate_overview(user: Any, on: dt.date, view_slug: str = "") -> dict[str, An
             "operator": operator.name if operator else cloud.operator,
             "operator_country": operator.country if operator else "",
             "regions": rows, "level": maps.worst_level([r["level"] for r in rows]),
-            "resources": None if resources is None else resources.get(cloud.pk or 0, 0),
-            "violations": None if violations is None else violations.get(cloud.pk or 0, 0),
+            "resources": resources.get(cloud.pk or 0, 0), "violations": violations.get(cloud.pk or 0, 0),
         })
     sites = [maps.SiteInput(dc.id, dc.name, dc.country, dc.city, maps.worst_level(dc_levels.get(dc.id, [])))
              for dc in context.estate.datacenters.values()]
@@ -147,9 +129,7 @@ def estate_overview(user: Any, on: dt.date, view_slug: str = "") -> dict[str, An
     return {
         "on": on, "clouds": clouds, "map": map_data, "levels": {k: levels.get(k, 0) for k in maps.LEVEL_ORDER},
         "region_count": number, "datacenter_count": len(sites),
-        "resources_total": None if resources is None else sum(resources.values()),
-        "violations_total": None if violations is None else sum(violations.values()),
-        "inventory_ready": resources is not None, "compliance_ready": violations is not None,
+        "resources_total": sum(resources.values()), "violations_total": sum(violations.values()),
     }
 
 
@@ -236,8 +216,8 @@ def cloud_page(cloud: Cloud, on: dt.date, user: Any) -> dict[str, Any]:
         "certificates": _certificates(cloud_certs, context.kb, on),
         "regions": regions,
         "level": maps.worst_level([r["level"] for r in regions]),
-        "resources": None if resources is None else resources.get(cloud.pk, 0),
-        "violations": None if violations is None else violations.get(cloud.pk, 0),
+        "resources": resources.get(cloud.pk, 0),
+        "violations": violations.get(cloud.pk, 0),
     }
 
 
@@ -259,16 +239,14 @@ def resource_page(resource: Any, user: Any) -> dict[str, Any]:
     from souverain.inventory.models import SyncState
 
     changes = list(resource.changes.order_by("-time", "-id")[: HISTORY_LIMIT + 1])
-    violation = optional_model("policy", "Violation")
-    violations = None
-    if violation is not None:
-        violations = list(open_violations(violation).filter(resource=resource))
     return {
         "changes": changes[:HISTORY_LIMIT],
         "more_changes": len(changes) > HISTORY_LIMIT,
         "sync_state": SyncState.objects.filter(region_id=resource.region_id, kind=resource.kind).first(),
-        "violations": violations,
-        "compliance_ready": violation is not None,
+        # Already scoped: the user may see this resource, and its violations are its own.
+        "violations": list(open_violations().filter(resource=resource).order_by("severity", "rule")),
+        "resolved": Violation.objects.filter(resource=resource, resolved_at__isnull=False).order_by(
+            "-resolved_at")[:10],
     }
 
 
@@ -303,28 +281,27 @@ def builtin_packs() -> dict[str, dict[str, Any]]:
 
 
 def compliance_overview(user: Any) -> dict[str, Any]:
-    from souverain.policy.models import OperatorPolicy
+    """Open violations counted by severity, tenant and rule (the user's tenant only for tenant users), the last
+    compliance pass, the built-in packs and the operators' policies."""
+    from souverain.policy.models import CompliancePass, OperatorPolicy
 
-    violation = optional_model("policy", "Violation")
-    summary = None
-    if violation is not None:
-        queryset = scope_queryset(open_violations(violation), user, violation_access(violation))
-        summary = {
-            "total": queryset.count(),
-            "by_severity": list(queryset.values("severity").annotate(n=Count("pk")).order_by("-n")),
-            "by_tenant": list(queryset.values("tenant__name").annotate(n=Count("pk")).order_by("-n")[:20]),
-            "by_rule": list(queryset.values("rule").annotate(n=Count("pk")).order_by("-n")[:20]),
-        }
+    queryset = scope_queryset(open_violations(), user, VIOLATION_ACCESS)
+    order = {"critical": 0, "high": 1, "medium": 2}
+    by_severity = sorted(queryset.values("severity").annotate(n=Count("pk")).order_by(),
+                         key=lambda row: order.get(row["severity"], 9))
+    summary = {
+        "total": sum(row["n"] for row in by_severity),
+        "by_severity": by_severity,
+        "by_tenant": list(queryset.values("tenant__slug", "tenant__name").annotate(n=Count("pk"))
+                          .order_by("-n", "tenant__name")[:20]),
+        "by_rule": list(queryset.values("rule").annotate(n=Count("pk")).order_by("-n", "rule")[:20]),
+    }
     return {
         "violations": summary,
+        "last_pass": CompliancePass.objects.filter(finished__isnull=False).first(),
         "packs": list(builtin_packs().values()),
         "policies": list(OperatorPolicy.objects.select_related("active_version").order_by("name")),
     }
-
-
-def violation_access(model: type[Model]) -> Access:
-    names = {f.name for f in model._meta.get_fields()}
-    return Access(tenant_lookup="tenant" if "tenant" in names else "resource__tenant")
 
 
 def rule_page(name: str, user: Any) -> dict[str, Any] | None:
@@ -339,14 +316,11 @@ def rule_page(name: str, user: Any) -> dict[str, Any] | None:
     if pack is None and policy is None:
         return None
     versions = list(policy.versions.select_related("uploaded_by").order_by("-number")[:20]) if policy else []
-    violation = optional_model("policy", "Violation")
-    violations = None
-    if violation is not None:
-        prefix = f"custom.{policy_name}." if policy else f"{name}."
-        queryset = scope_queryset(open_violations(violation), user, violation_access(violation))
-        violations = list(queryset.filter(rule__startswith=prefix).select_related("resource")[:100])
-    return {"name": name, "pack": pack, "policy": policy, "versions": versions, "violations": violations,
-            "compliance_ready": violation is not None}
+    prefix = f"custom.{policy_name}." if policy else f"{name}."
+    queryset = scope_queryset(open_violations(), user, VIOLATION_ACCESS).filter(rule__startswith=prefix)
+    return {"name": name, "pack": pack, "policy": policy, "versions": versions,
+            "violations": list(queryset.select_related("resource").defer("resource__attrs", "reason")[:100]),
+            "violation_count": queryset.count()}
 
 
 def error_excerpts(errors: list[dict[str, Any]], source: str, tests: str) -> list[dict[str, Any]]:

@@ -143,3 +143,32 @@ def get_item(mapping: dict[str, Any] | None, key: str) -> Any:
 def as_json(value: Any) -> str:
     """Indented JSON for display (escaped by the template like any string)."""
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+@register.filter
+def key_holder(value: str | None) -> str:
+    """A key custody holder ("external_hsm") in words, in the user's language."""
+    from souverain.estate.models import Cloud
+
+    return str(Cloud.KeyHolder(value).label) if value in Cloud.KeyHolder.values else (value or "")
+
+
+@register.filter
+def vendor_access(value: str | None) -> str:
+    from souverain.estate.models import Cloud
+
+    return str(Cloud.VendorAccess(value).label) if value in Cloud.VendorAccess.values else (value or "")
+
+
+@register.filter
+def cloud_kind(value: str | None) -> str:
+    from souverain.estate.models import Cloud
+
+    return str(Cloud.Kind(value).label) if value in Cloud.Kind.values else (value or "")
+
+
+@register.filter
+def severity_label(value: str | None) -> str:
+    from souverain.policy.models import Violation
+
+    return str(Violation.Severity(value).label) if value in Violation.Severity.values else (value or "")

@@ -22,6 +22,17 @@ def estate(example_estate: Any, role_users: dict[str, Any], tenants: dict[str, A
 
 
 @pytest.fixture
+def evaluated(estate: dict[str, Any]) -> dict[str, Any]:
+    """The estate after one compliance pass: the other tenant's data is health data, so both have violations."""
+    from souverain.policy.compliance import evaluate
+
+    estate["foreign"].default_data_classes = ["health", "personal"]
+    estate["foreign"].save()
+    evaluate(on=ON)
+    return estate
+
+
+@pytest.fixture
 def login(client: Client, role_users: dict[str, Any]) -> Any:
     def as_user(username: str) -> Client:
         client.force_login(role_users[username])

@@ -46,7 +46,7 @@ def test_overview_places_every_region_coloured_by_level(login: Any, estate: Any)
     assert "Outside this view" in page and "international/ap-southeast-1" in page  # Singapore, off the Europe view
     assert 'href="/static/portal/world.svg#countries"' in page
     # Counts per cloud, and the certificate watch list on the decision date.
-    assert "140</strong> resources" in page
+    assert "140</strong></a> resources" in page
     assert re.search(r'<strong class="cert-expired">expired</strong> hds 2018', page)
     assert re.search(r'<strong class="cert-expiring">expiring soon</strong> c5 2020', page)
 
@@ -119,7 +119,7 @@ def test_inventory_empty_state(login: Any, role_users: Any, example_estate: None
     assert "No resource yet" in page and "Sync" in page
 
 
-def test_resource_page_has_history_and_compliance_state(login: Any, estate: Any) -> None:
+def test_resource_page_has_history_and_compliance_state(login: Any, evaluated: Any) -> None:
     from django.utils import timezone
 
     from souverain.inventory.models import ResourceChange
@@ -129,7 +129,16 @@ def test_resource_page_has_history_and_compliance_state(login: Any, estate: Any)
                                   changes={"status": {"before": "ACTIVE", "after": "SHUTOFF"}})
     page = text(login("tenant-member").get(f"/inventory/{resource.pk}/"))
     assert resource.name in page and "Changed" in page and "Discovered" in page and "SHUTOFF" in page
-    assert "Compliance" in page
+    violations = resource.violations.filter(resolved_at__isnull=True)
+    if violations:
+        assert violations[0].rule in page and 'class="sev sev-' in page
+    else:
+        assert "No open violation" in page
+    clean = Resource.objects.filter(region__cloud__slug="sovereign", tenant__slug="ministere").first()
+    assert "No open violation" in text(login("tenant-member").get(f"/inventory/{clean.pk}/"))
+    exposed = Resource.objects.filter(region__cloud__slug="nimbus", tenant__slug="ministere").first()
+    page = text(login("tenant-member").get(f"/inventory/{exposed.pk}/"))
+    assert "secnumcloud." in page and "Critical" in page
 
 
 def test_placement_shows_allowed_regions_ranked_and_denial_reasons(login: Any, estate: Any) -> None:
@@ -161,10 +170,40 @@ def test_compliance_lists_packs_and_rules_show_their_rego(login: Any, estate: An
     client = login("tenant-member")
     page = text(client.get("/compliance/"))
     assert "/compliance/rules/secnumcloud/" in page and "No operator policy yet" in page
-    assert "Upload a policy" not in page  # only operator admins upload
+    assert "No compliance pass has run yet" in page and "No open violation" in page
+    assert "Upload a policy" not in page and "Run a compliance pass" not in page  # operators only
     rule = text(client.get("/compliance/rules/hds/"))
     assert "package souverain.hds" in rule and "package souverain.hds_test" in rule
     assert client.get("/compliance/rules/nope/").status_code == 404
+
+
+def test_open_violations_by_severity_tenant_and_rule(login: Any, evaluated: Any) -> None:
+    from souverain.policy.models import Violation
+
+    client = login("auditor")
+    page = text(client.get("/compliance/"))
+    assert "Last compliance pass" in page
+    for severity in ("critical", "high"):
+        assert f'href="?severity={severity}"' in page
+    assert 'href="?tenant=ministere"' in page and 'href="?tenant=other-corp"' in page
+    assert 'href="?rule=secnumcloud.qualification"' in page
+    critical = text(client.get("/compliance/?severity=critical&tenant=other-corp"))
+    shown = set(re.findall(r'<td class="tenant">([^<]*)</td>', critical))
+    assert shown == {"Other Corp"}
+    assert set(re.findall(r'class="sev sev-(\w+)"', critical.split('id="violations"')[1])) == {"critical"}
+    total = Violation.objects.filter(resolved_at__isnull=True, severity="critical", tenant__slug="other-corp").count()
+    assert f"of {total}" in critical or f"{total} row" in critical
+    rule = text(client.get("/compliance/rules/secnumcloud/"))
+    assert "open violations" in rule and "/compliance/?rule=secnumcloud." in rule
+    member = text(login("tenant-member").get("/compliance/"))
+    assert 'href="?tenant=other-corp"' not in member and "Other Corp" not in member
+
+
+def test_operators_run_a_compliance_pass(login: Any, estate: Any) -> None:
+    response = login("operator-ops").post("/compliance/")
+    assert response.status_code == 302
+    assert Job.objects.filter(kind__startswith="policy").exists() or Job.objects.exists()
+    assert login("auditor").post("/compliance/").status_code == 403
 
 
 def test_uploading_a_broken_policy_shows_where_it_breaks_and_changes_nothing(login: Any, estate: Any) -> None:

@@ -6,23 +6,28 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, TemplateView
+from django_tables2 import RequestConfig
 
-from souverain.core.roles import ALL_ROLES, Role
+from souverain.core.roles import ALL_ROLES, OPERATOR_ROLES, Role
 from souverain.policy import services as policy_services
-from souverain.policy.models import OperatorPolicy
-from souverain.tenancy.permissions import Access, PortalAccessMixin
+from souverain.policy.models import OperatorPolicy, Violation
+from souverain.policy.tasks import queue as queue_compliance_pass
+from souverain.tenancy.permissions import Access, PortalAccessMixin, membership_of, scope_queryset
 
 from .. import services
+from ..filtersets import PortalViolationFilterSet
 from ..forms import PolicyUploadForm
+from ..tables import ViolationTable
 from .base import RoleContextMixin
 
 # Everyone reads the rules (tenants should know what they are held to) and their own tenant's violations.
-COMPLIANCE_ACCESS = Access(read=ALL_ROLES, tenant_lookup="tenant")
+# Operators start a compliance pass (it also runs after syncs, policy and estate changes, and daily).
+COMPLIANCE_ACCESS = Access(read=ALL_ROLES, write=OPERATOR_ROLES, tenant_lookup="tenant")
 UPLOAD_ACCESS = Access(read=frozenset({Role.OPERATOR_ADMIN}), write=frozenset({Role.OPERATOR_ADMIN}))
 
 
@@ -32,8 +37,22 @@ class ComplianceView(PortalAccessMixin, RoleContextMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.update(services.compliance_overview(self.request.user))
+        user = self.request.user
+        context.update(services.compliance_overview(user))
+        scoped = scope_queryset(Violation.objects.filter(resolved_at__isnull=True), user, self.access)
+        filterset = PortalViolationFilterSet(self.request.GET or None, queryset=scoped, user=user)
+        rows = filterset.qs.select_related("tenant", "region__cloud", "resource").defer("reason", "resource__attrs")
+        membership = membership_of(user)
+        table = ViolationTable(rows, show_tenant=not (membership and membership.tenant_id))
+        RequestConfig(self.request, paginate={"per_page": 50}).configure(table)
+        context.update({"filter": filterset, "table": table,
+                        "filtered": any(self.request.GET.get(name) for name in filterset.filters)})
         return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        job = queue_compliance_pass("manual")
+        messages.success(request, _("Compliance pass queued (job #%(id)s).") % {"id": job.pk})
+        return redirect("portal:compliance")
 
 
 class RuleView(PortalAccessMixin, RoleContextMixin, TemplateView):

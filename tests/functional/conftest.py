@@ -12,6 +12,7 @@ import copy
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -184,8 +185,7 @@ def sweep(connector: OpenStackConnector) -> None:
             _quietly(connector.remove_interface_from_router, port["device_id"], port_id=port["id"])
     for router in list(connector.routers()):
         _quietly(connector.delete_router, router["id"])
-    for port in list(connector.ports()):
-        _quietly(connector.delete_port, port["id"])
+    _each(connector.delete_port, [port["id"] for port in connector.ports()])
     for kind, delete in (("snapshots", connector.delete_snapshot), ("volumes", connector.delete_volume)):
         doomed = [item["id"] for page in connector.iter_pages(kind) for item in page]
         for item_id in doomed:
@@ -210,9 +210,14 @@ def _drain_servers(connector: OpenStackConnector, patience: float = 300) -> None
         if time.monotonic() > deadline:
             print(f"sweep: {len(servers)} servers left in {connector.cloud}")
             return
-        for server in servers:
-            _quietly(connector.delete_server, server["id"])
+        _each(connector.delete_server, [server["id"] for server in servers])
         time.sleep(2)
+
+
+def _each(delete: Callable[[str], object], ids: list[str]) -> None:
+    # Deleting dozens of objects one after the other is most of a scratch project's teardown.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda object_id: _quietly(delete, object_id), ids))
 
 
 def _quietly(fn: Callable[..., object], *args: Any, **kwargs: Any) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 
 import pytest
 import requests_mock
@@ -89,3 +91,22 @@ def test_credentials_never_reach_logs_errors_or_repr(make_connector, http: reque
     assert password not in seen
     assert not any(token in seen for token in cloud.tokens)  # keystoneauth logs only hashes of tokens
     assert "fake" in repr(connector)
+
+
+def test_clouds_yaml_and_secure_yaml_are_found_as_openstacksdk_finds_them(
+    http: requests_mock.Mocker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    public = {key: value for key, value in CONFIG["auth"].items() if key != "password"}
+    (tmp_path / "clouds.yaml").write_text(json.dumps({"clouds": {"acme": {**CONFIG, "auth": public}}}))
+    (tmp_path / "secure.yaml").write_text(json.dumps({"clouds": {"acme": {"auth": {"password": "from-secure"}}}}))
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(tmp_path / "clouds.yaml"))
+    monkeypatch.setenv("OS_CLIENT_SECURE_FILE", str(tmp_path / "secure.yaml"))
+    FakeCloud(http)
+    http.get(NOVA + "/servers/detail", json={"servers": []})
+
+    connector = OpenStackConnector(cloud="acme")
+    list(connector.servers())
+
+    assert connector.cloud == "acme"
+    login = next(r for r in http.request_history if r.method == "POST")
+    assert login.json()["auth"]["identity"]["password"]["user"]["password"] == "from-secure"

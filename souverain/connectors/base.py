@@ -7,7 +7,7 @@ layer. Unlike the SDK, every verb returns plain dicts in the provider API's own 
 second provider does not have to imitate openstacksdk's resource classes.
 
 A provider implements ``iter_pages`` (the fast generic listing the inventory sync uses), ``supports``
-and the ``get_``/``create_``/``delete_`` verbs. Listings and waiters are derived here, once.
+and the ``get_``/``create_``/``update_``/``delete_`` verbs. Listings and waiters are derived here, once.
 """
 
 from __future__ import annotations

@@ -34,8 +34,8 @@ class Transport:
         self.cloud = cloud
         self.region = region
         self.retry = retry
-        # service type -> negotiated microversion; only successful negotiations are kept, so a service
-        # that was down at first use is negotiated again once it answers.
+        # service type -> negotiated microversion; kept only once the service's discovery document was
+        # read, so a service that was down at first use is negotiated again once it answers.
         self._microversions: dict[str, tuple[Microversion, str | None]] = {}
 
     def request(
@@ -121,16 +121,24 @@ class Transport:
     def _negotiated(self, service: str, proxy: Any) -> tuple[Microversion, str | None]:
         known = self._microversions.get(service)
         if known is None:
-            known = self._microversions[service] = _negotiate(MICROVERSIONS.get(service), proxy)
+            known = _negotiate(MICROVERSIONS.get(service), proxy)
+            if known is None:
+                return None, None  # no discovery document this time: ask again next call
+            self._microversions[service] = known
         return known
 
 
-def _negotiate(wanted: str | None, proxy: Any) -> tuple[Microversion, str | None]:
-    """The highest microversion both we and the cloud speak, as a tuple and as the header's string."""
+def _negotiate(wanted: str | None, proxy: Any) -> tuple[Microversion, str | None] | None:
+    """The highest microversion both we and the cloud speak, as a tuple and as the header's string.
+
+    (None, None) when there is none to ask for; None when the cloud's discovery document is unavailable.
+    """
     if wanted is None:
         return None, None
     data = proxy.get_endpoint_data()  # the discovery document, already fetched to build the proxy
-    if data is None or not data.max_microversion:
+    if data is None:
+        return None
+    if not data.max_microversion:
         return None, None
     best = min(discover.normalize_version_number(wanted), data.max_microversion)
     if data.min_microversion and best < data.min_microversion:

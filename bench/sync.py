@@ -118,9 +118,10 @@ def populate(cloud: str, servers: int, volumes: int, projects: int) -> list[str]
     deadline = time.monotonic() + 900
     while time.monotonic() < deadline:
         busy = [p for p in ids if
-                admin.session.get(f"{nova}/servers?all_tenants=1&project_id={p}&status=BUILD&limit=1").json()["servers"]
-                or admin.session.get(f"{cinder}/volumes?all_tenants=1&project_id={p}&status=creating&limit=1")
-                .json()["volumes"]]
+                patiently(lambda p=p: admin.session.get(f"{nova}/servers?all_tenants=1&project_id={p}&status=BUILD"
+                                                        "&limit=1").json()["servers"])
+                or patiently(lambda p=p: admin.session.get(f"{cinder}/volumes?all_tenants=1&project_id={p}"
+                                                           "&status=creating&limit=1").json()["volumes"])]
         if not busy:
             break
         time.sleep(3)
@@ -128,6 +129,19 @@ def populate(cloud: str, servers: int, volumes: int, projects: int) -> list[str]
         say("some bench objects are still building after 15 minutes: measuring anyway")
     say(f"populated and settled in {time.monotonic() - started:.0f}s")
     return ids
+
+
+def patiently(fn: Callable[[], Any], attempts: int = 5) -> Any:
+    """Other suites stop and restart test-bed services (outage tests): wait for them rather than fail."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn()
+        except Exception as exc:  # noqa: BLE001 - whatever the client raised, retried a few times
+            if attempt == attempts:
+                raise
+            say(f"{type(exc).__name__}: {str(exc)[:120]}; again in {10 * attempt}s")
+            time.sleep(10 * attempt)
+    raise AssertionError("unreachable")
 
 
 def cleanup(cloud: str, projects: int) -> None:
@@ -329,7 +343,7 @@ def main() -> None:
             ]
             shift = (round_no - 1) % len(steps)
             for name, step in steps[shift:] + steps[:shift]:
-                seconds, result = timed(step)
+                seconds, result = patiently(lambda step=step: timed(step))
                 if isinstance(result, dict):  # a sync process: its own timing, without Python's start-up
                     seconds = result["seconds"]
                     rss.append(result["rss_mib"])
@@ -339,14 +353,15 @@ def main() -> None:
                     counted[name] = result
                 record(name, seconds)
             for mode, label in (("incremental", "cold process"), ("incremental-warm", "warm connector")):
-                changed = rename_one_percent(args.cloud, projects, args.servers, round_no)
-                incremental = child(env, args.cloud, mode)
+                changed = patiently(lambda r=round_no: rename_one_percent(args.cloud, projects, args.servers, r))
+                incremental = patiently(lambda mode=mode: child(env, args.cloud, mode))
                 rss.append(incremental["rss_mib"])
                 record(f"souverain: incremental, {label}", incremental["seconds"])
                 counted["changed"] = changed
                 counted[f"updated, {label}"] = incremental["counts"].get("updated", 0)
                 since = incremental["since"]
-                record(f"raw changes-since, {label}", timed(lambda s=since: floor.servers(s) + floor.volumes(s))[0])
+                record(f"raw changes-since, {label}",
+                       patiently(lambda s=since: timed(lambda: floor.servers(s) + floor.volumes(s)))[0])
     finally:
         if not args.keep:
             cleanup(args.cloud, args.projects)

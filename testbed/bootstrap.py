@@ -199,7 +199,14 @@ def seed_resources(c: Cloud) -> None:
                                                "provider:physical_network": "public"})  # fmt: skip
     _subnet(api, neutron, public, "public-subnet", c.public_cidr, dhcp=False)
     shared = _network(api, neutron, "shared", {"shared": True})
-    _subnet(api, neutron, shared, "shared-subnet", c.private_cidr, dhcp=True)
+    subnet = _subnet(api, neutron, shared, "shared-subnet", c.private_cidr, dhcp=True)
+    # So that a floating IP can be associated with a server on the shared network straight away.
+    if not api.call("GET", f"{neutron}/v2.0/routers?name=shared-router")["routers"]:
+        gateway = {"network_id": public["id"]}
+        router = api.call(
+            "POST", f"{neutron}/v2.0/routers", {"router": {"name": "shared-router", "external_gateway_info": gateway}}
+        )["router"]
+        api.call("PUT", f"{neutron}/v2.0/routers/{router['id']}/add_router_interface", {"subnet_id": subnet["id"]})
 
 
 def _network(api: Session, neutron: str, name: str, extra: dict[str, object]) -> dict:
@@ -209,10 +216,11 @@ def _network(api: Session, neutron: str, name: str, extra: dict[str, object]) ->
     return api.call("POST", f"{neutron}/v2.0/networks", {"network": {"name": name, **extra}})["network"]
 
 
-def _subnet(api: Session, neutron: str, network: dict, name: str, cidr: str, dhcp: bool) -> None:
-    if api.call("GET", f"{neutron}/v2.0/subnets?name={name}&network_id={network['id']}")["subnets"]:
-        return
+def _subnet(api: Session, neutron: str, network: dict, name: str, cidr: str, dhcp: bool) -> dict:
+    found = api.call("GET", f"{neutron}/v2.0/subnets?name={name}&network_id={network['id']}")["subnets"]
+    if found:
+        return found[0]
     net = ipaddress.ip_network(cidr)
     body = {"network_id": network["id"], "name": name, "ip_version": 4, "cidr": cidr, "enable_dhcp": dhcp,
             "gateway_ip": str(net[1])}  # fmt: skip
-    api.call("POST", f"{neutron}/v2.0/subnets", {"subnet": body})
+    return api.call("POST", f"{neutron}/v2.0/subnets", {"subnet": body})["subnet"]

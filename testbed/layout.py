@@ -35,6 +35,8 @@ OWN_PORT_OFFSETS = {"mysql": 306, "epmd": 369, "rabbit": 672, "rabbit-dist": 673
 class TestbedError(RuntimeError):
     """Anything that keeps the test-bed from coming up; the message names the service and its log."""
 
+    __test__ = False  # its name starts with "Test": pytest would try to collect it
+
 
 @dataclass(frozen=True)
 class Cloud:

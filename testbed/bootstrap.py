@@ -114,6 +114,13 @@ def admin_session(c: Cloud) -> Session:
     return Session(c.auth_url, "admin", ADMIN_PASSWORD, "admin")
 
 
+def warm_keystone(c: Cloud) -> None:
+    """One token validation before any other service talks to a freshly started Keystone: the first burst of
+    concurrent validations after a start was seen answered 403 (policy rules loaded lazily, by several threads)."""
+    api = admin_session(c)
+    api.call("GET", f"{c.auth_url}/auth/tokens", ok=(200,), subject=api.token)
+
+
 def _find_or_create(api: Session, url: str, collection: str, query: str, body: dict[str, object]) -> dict:
     found = api.call("GET", f"{url}/{collection}?{query}")[collection]
     if found:

@@ -118,8 +118,11 @@ def _up(s: Settings, wait: bool) -> Path:
     identity = [p for p in procs if p.name in ("keystone", "placement")]
     started = _start_missing(s, identity)
     health.wait_answering(s, identity, deadline)
-    for c in fresh:
-        bootstrap.register_catalog(c)
+    for c in s.clouds:
+        if c in fresh:
+            bootstrap.register_catalog(c)
+        if any(p.cloud == c.name and p.name == "keystone" for p in started) or c in fresh:
+            bootstrap.warm_keystone(c)
     started += _start_missing(s, procs)
     if started:
         say(f"started {len(started)} processes after {time.monotonic() - t0:.0f}s")

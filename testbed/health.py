@@ -79,9 +79,18 @@ class Session:
         self.user_id: str = payload["token"]["user"]["id"]
 
     def _send(
-        self, method: str, url: str, body: Any, token: str | None, raw: bytes | None = None, microversion: str = ""
+        self,
+        method: str,
+        url: str,
+        body: Any,
+        token: str | None,
+        raw: bytes | None = None,
+        microversion: str = "",
+        subject: str = "",
     ) -> tuple[int, Any, dict[str, str]]:
         headers = {"Accept": "application/json"}
+        if subject:
+            headers["X-Subject-Token"] = subject
         data = None
         if raw is not None:
             data, headers["Content-Type"] = raw, "application/octet-stream"

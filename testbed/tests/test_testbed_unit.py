@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from testbed import core, render, supervise
+from testbed import core, health, render, supervise
 from testbed.layout import CLOUDS, Settings, TestbedError, clouds_for
 from testbed.supervise import Proc
 
@@ -111,3 +111,15 @@ def test_lock_serializes_callers(settings: Settings, tmp_path: Path) -> None:
         waited = time.monotonic() - started
     child.wait(timeout=10)
     assert waited > 1.0
+
+
+def test_a_dying_service_fails_loudly_with_its_log(settings: Settings) -> None:
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    proc = Proc("unit", "crasher", ["sh", "-c", "echo boom-at-start; exit 3"], url="http://127.0.0.1:9/")
+    supervise.start(settings, proc)
+    with pytest.raises(TestbedError) as failure:
+        health.wait_answering(settings, [proc], deadline=time.monotonic() + 30)
+    message = str(failure.value)
+    assert "unit crasher exited while starting" in message
+    assert str(supervise.log_path(settings, proc.key)) in message
+    assert "boom-at-start" in message

@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `python -m testbed logs | head`
+        return 0
     return 0
 
 

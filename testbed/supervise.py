@@ -181,7 +181,7 @@ def tail(path: Path, lines: int = 40) -> str:
     try:
         with open(path, "rb") as f:
             f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 200 * lines))
+            f.seek(max(0, f.tell() - max(65536, 400 * lines)))  # OpenStack log lines run long
             text = f.read().decode(errors="replace")
     except OSError:
         return ""

@@ -121,9 +121,20 @@ def _fill(route: str, callback: Any, tenants: dict[str, Any], access: Access) ->
 @pytest.fixture
 def world(example_estate, role_users, tenants):
     """Objects of every kind, some owned by the foreign tenant."""
+    from django.utils import timezone
+
+    from souverain.inventory.models import Resource
     from souverain.inventory.tests.factories import inventory_world
+    from souverain.policy.models import CompliancePass, OperatorPolicy, Violation
 
     inventory_world(tenants)
+    now = timezone.now()
+    resource = Resource.objects.filter(tenant=tenants["foreign"]).first()
+    OperatorPolicy.objects.create(name="walker")
+    Violation.objects.create(resource=resource, tenant=tenants["foreign"], region=resource.region, rule="walker.rule",
+                             severity="high", message="walker", reason=[], first_seen=now, last_seen=now)
+    CompliancePass.objects.create(started=now, finished=now, trigger="manual", scope="full", date=now.date(),
+                                  policy_version="walker")
     return tenants
 
 

@@ -22,7 +22,7 @@ from souverain.tenancy.permissions import Access, PortalAccessMixin, membership_
 from .. import services
 from ..filtersets import PortalViolationFilterSet
 from ..forms import PolicyUploadForm
-from ..tables import ViolationTable
+from ..tables import KeysPaginator, ViolationTable
 from .base import RoleContextMixin
 
 # Everyone reads the rules (tenants should know what they are held to) and their own tenant's violations.
@@ -44,7 +44,7 @@ class ComplianceView(PortalAccessMixin, RoleContextMixin, TemplateView):
         rows = filterset.qs.select_related("tenant", "region__cloud", "resource").defer("reason", "resource__attrs")
         membership = membership_of(user)
         table = ViolationTable(rows, show_tenant=not (membership and membership.tenant_id))
-        RequestConfig(self.request, paginate={"per_page": 50}).configure(table)
+        RequestConfig(self.request, paginate={"per_page": 50, "paginator_class": KeysPaginator}).configure(table)
         context.update({"filter": filterset, "table": table,
                         "filtered": any(self.request.GET.get(name) for name in filterset.filters)})
         return context

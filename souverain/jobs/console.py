@@ -68,9 +68,11 @@ def summary(job: Job, console: Console) -> None:
     for header in ("Cloud/region", "State", "Seen", "Created", "Updated", "Gone", "Stale kinds"):
         table.add_column(header)
     for key, part in sorted((job.detail or {}).items()):
-        stale = [kind for kind, state in (part.get("kinds") or {}).items() if state == "stale"]
+        kinds = part.get("kinds") or {}
+        stale = [kind for kind, state in kinds.items() if state == "stale"]
+        shown = "all" if stale and len(stale) == len(kinds) else ", ".join(stale)
         table.add_row(key, str(part.get("state", "")), *(str(part.get(k, 0)) for k in ("seen", "created", "updated",
-                                                                                      "gone")), ", ".join(stale))
+                                                                                      "gone")), shown)
     console.print(table)
     for error in job.errors or []:
         where = "/".join(str(error[k]) for k in ("cloud", "region", "kind") if error.get(k))

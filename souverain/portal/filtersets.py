@@ -19,6 +19,13 @@ from souverain.tenancy.permissions import membership_of
 PRESENCE = [("present", _("Present")), ("gone", _("Vanished")), ("all", _("All"))]
 
 
+def _rebuild_fields(filters: dict[str, Any]) -> None:
+    """A filter builds its form field once and caches it, and the copies a FilterSet makes of its class's filters
+    carry that cache along: drop it so the widgets, labels and choices set here are used."""
+    for item in filters.values():
+        item.__dict__.pop("_field", None)
+
+
 class PortalResourceFilterSet(ResourceFilterSet):
     """Single-choice select boxes over the inventory's multi-value filters; ``tenant`` only for users who see
     more than one tenant."""
@@ -53,6 +60,7 @@ class PortalResourceFilterSet(ResourceFilterSet):
                 self.filters[name].label = label
         self.filters["q"].extra["widget"] = forms.TextInput(attrs={
             "type": "search", "placeholder": _("name or id")})
+        _rebuild_fields(self.filters)
 
     # django-filter calls a ``method=`` filter with the form's single cleaned value, not the list
     # ``MultiValueFilter.filter`` would build; give the inventory's methods the list they expect.
@@ -108,3 +116,4 @@ class PortalViolationFilterSet(ViolationFilterSet):
         for name, label in labels.items():
             if name in self.filters:
                 self.filters[name].label = label
+        _rebuild_fields(self.filters)

@@ -260,3 +260,17 @@ def test_tenant_users_have_no_sync_page_nor_link(login: Any, estate: Any) -> Non
     client = login("tenant-admin")
     assert client.get("/sync/").status_code == 403
     assert 'href="/sync/"' not in text(client.get("/"))
+
+
+def test_no_template_syntax_or_blank_choices_leak_into_pages(login: Any, evaluated: Any) -> None:
+    from souverain.estate.models import Region
+
+    client = login("operator-admin")
+    region = Region.objects.first()
+    resource = Resource.objects.first()
+    for url in ["/", "/inventory/", "/inventory/?kind=server", f"/inventory/{resource.pk}/", f"/regions/{region.pk}/",
+                "/clouds/sovereign/", "/placement/?run=1&data_classes=health", "/compliance/",
+                "/compliance/rules/hds/", "/compliance/upload/", "/sync/", "/login/"]:
+        page = client.get(url).content.decode()
+        for leak in ("{#", "#}", "{%", "%}", "{{", "}}", "---------"):
+            assert leak not in page, f"{leak!r} in {url}"

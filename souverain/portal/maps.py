@@ -143,7 +143,6 @@ class EstateMap:
     regions: list[RegionMarker] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     unplaced: list[str] = field(default_factory=list)  # region keys with no known location
-    stroke: float = 1.0
     font_size: float = 10.0
 
     @property
@@ -167,7 +166,7 @@ def build_map(view: geo.View, sites: list[SiteInput], regions: list[RegionInput]
     x0, y0, width, height = view.box
     radius = width / 90
     result = EstateMap(view=view, view_box=f"{x0} {y0} {width} {height}", width=geo.WIDTH, height=geo.HEIGHT,
-                       stroke=radius / 6, font_size=radius * 1.15)
+                       font_size=radius * 1.15)
     positions: dict[str, tuple[float, float, bool]] = {}
     for site in sites:
         where = locate(site.country, site.city)

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from souverain.estate.models import Cloud, Region
-from souverain.inventory.filtersets import ResourceFilterSet, _values  # noqa: PLC2701
+from souverain.inventory.filtersets import ResourceFilterSet
 from souverain.inventory.kinds import KINDS
 from souverain.policy.filtersets import ViolationFilterSet
 from souverain.policy.models import Violation
@@ -61,29 +61,6 @@ class PortalResourceFilterSet(ResourceFilterSet):
         self.filters["q"].extra["widget"] = forms.TextInput(attrs={
             "type": "search", "placeholder": _("name or id")})
         _rebuild_fields(self.filters)
-
-    # django-filter calls a ``method=`` filter with the form's single cleaned value, not the list
-    # ``MultiValueFilter.filter`` would build; give the inventory's methods the list they expect.
-    def _listed(self, name: str, value: Any) -> list[str]:
-        return value if isinstance(value, list) else _values(self.data, name)
-
-    def filter_cloud(self, qs: Any, name: str, value: Any) -> Any:
-        return super().filter_cloud(qs, name, self._listed(name, value))
-
-    def filter_region(self, qs: Any, name: str, value: Any) -> Any:
-        return super().filter_region(qs, name, self._listed(name, value))
-
-    def filter_tenant(self, qs: Any, name: str, value: Any) -> Any:
-        return super().filter_tenant(qs, name, self._listed(name, value))
-
-    def filter_kind(self, qs: Any, name: str, value: Any) -> Any:
-        return super().filter_kind(qs, name, self._listed(name, value))
-
-    def filter_status(self, qs: Any, name: str, value: Any) -> Any:
-        return super().filter_status(qs, name, self._listed(name, value))
-
-    def filter_tag(self, qs: Any, name: str, value: Any) -> Any:
-        return super().filter_tag(qs, name, self._listed(name, value))
 
     def filter_queryset(self, queryset: Any) -> Any:
         queryset = super().filter_queryset(queryset)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import datetime as dt
 import json
 import os
 import resource
@@ -115,7 +116,7 @@ def populate(cloud: str, servers: int, volumes: int, projects: int) -> list[str]
         say(f"{name}: {want_servers} servers, {want_volumes} volumes ({time.monotonic() - started:.0f}s)")
     # Measure a still cloud: nothing of ours building or being created (other suites' objects are theirs).
     nova, cinder = admin.compute.get_endpoint(), admin.block_storage.get_endpoint()
-    deadline = time.monotonic() + 900
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         busy = [p for p in ids if
                 patiently(lambda p=p: admin.session.get(f"{nova}/servers?all_tenants=1&project_id={p}&status=BUILD"
@@ -126,7 +127,7 @@ def populate(cloud: str, servers: int, volumes: int, projects: int) -> list[str]
             break
         time.sleep(3)
     else:
-        say("some bench objects are still building after 15 minutes: measuring anyway")
+        say("some bench objects are still building after 5 minutes (stuck by a service restart?): measuring anyway")
     say(f"populated and settled in {time.monotonic() - started:.0f}s")
     return ids
 
@@ -227,7 +228,8 @@ def libcloud_servers(cloud: str) -> int:
     driver = get_driver(Provider.OPENSTACK)(
         auth["username"], auth["password"], ex_force_auth_url=auth["auth_url"].rsplit("/v3", 1)[0],
         ex_force_auth_version="3.x_password", ex_tenant_name=auth["project_name"],
-        ex_domain_name=auth.get("user_domain_name", "Default"), ex_force_service_region=REGIONS[cloud])
+        ex_domain_name=auth.get("user_domain_name", "Default"), ex_force_service_region=REGIONS[cloud],
+        api_version="2.0")  # the driver that pages (1.1, the default, returns the first page only)
     return len(driver.list_nodes(ex_all_tenants=True))
 
 
@@ -255,7 +257,6 @@ def run_child(cloud: str, mode: str) -> None:
     django.setup()
     from django.db import connection
 
-    from souverain.connectors.openstack.paging import since_param
     from souverain.estate.models import Cloud, LegalEntity, Region
     from souverain.inventory.models import Resource, ResourceChange, SyncState
     from souverain.inventory.services import SINCE_MARGIN, SyncRun, cached_connector
@@ -271,7 +272,7 @@ def run_child(cloud: str, mode: str) -> None:
     since = None
     if mode.startswith("incremental"):
         state = SyncState.objects.get(cloud=row, kind="server")
-        since = since_param(state.last_success - SINCE_MARGIN)
+        since = (state.last_success - SINCE_MARGIN).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if mode == "incremental-warm":
         # As in a long-running worker: the region's connector is cached with its token and discovered versions.
         connector = cached_connector(row, row.regions.get())

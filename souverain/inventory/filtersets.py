@@ -20,6 +20,8 @@ from souverain.tenancy.models import Tenant
 from .kinds import BY_LISTING, BY_NAME
 from .models import ProjectMapping, Resource, SyncState
 
+MIN_CONTAINS = 3
+
 
 def _values(data: Any, name: str) -> list[str]:
     raw = data.getlist(name) if hasattr(data, "getlist") else [data.get(name, "")]
@@ -45,7 +47,8 @@ class ResourceFilterSet(django_filters.FilterSet):
     kind = MultiValueFilter(method="filter_kind", help_text="server, volume, network, port, quota...")
     status = MultiValueFilter(method="filter_status", help_text="The cloud's status (case does not matter)")
     tag = MultiValueFilter(method="filter_tag", help_text="Has all these tags")
-    q = django_filters.CharFilter(method="filter_q", help_text="Name contains, or the cloud's id is")
+    q = django_filters.CharFilter(method="filter_q", help_text="Name contains (starts with, under 3 characters), "
+                                                                "or the cloud's id is")
     presence = django_filters.ChoiceFilter(
         method="filter_presence", choices=[("present", "present"), ("gone", "gone"), ("all", "all")],
         help_text="present (default for the list), gone, or all",
@@ -93,7 +96,12 @@ class ResourceFilterSet(django_filters.FilterSet):
 
     def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
-        return qs.filter(Q(name__icontains=value) | Q(external_id=value)) if value else qs
+        if not value:
+            return qs
+        # Indexed "contains" works on trigrams, so it needs three characters; shorter is a prefix search
+        # (a b-tree range) rather than a scan of every name.
+        by_name = Q(name__icontains=value) if len(value) >= MIN_CONTAINS else Q(name__istartswith=value)
+        return qs.filter(by_name | Q(external_id=value))
 
     def filter_presence(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         if value == "present":

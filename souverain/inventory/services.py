@@ -10,9 +10,14 @@ queries, whatever its size: one to read the stored hashes of its objects, one fo
 of those that changed, then bulk inserts, bulk updates, one UPDATE for the unchanged, and the history rows
 in bulk - all in one transaction. An object is rewritten only when the hash of its JSON changed.
 
+An unchanged object costs no write at all: it was seen when its kind's listing succeeded, which
+``SyncState.last_success`` records once for all of them (the API shows a resource's ``last_seen`` from
+it). Rewriting a million ``last_seen`` columns at every sync would cost more than the listing, and would
+keep PostgreSQL from answering counts from its indexes alone.
+
 A complete listing (full sync, or a kind without a time filter) ends by marking ``gone`` what it did not
-see: every object seen had its ``last_seen`` set during this listing, so the vanished ones are those of the
-region and kind still present with an older ``last_seen`` - one query, nothing held in memory.
+see: the ids it returned are kept (a set of strings), and the present ones of that region and kind not
+among them have vanished.
 
 Failures stay local: a kind whose listing fails is marked stale with the error in its ``SyncState``; what
 was already written stays, nothing is marked gone, the other kinds and clouds go on. When a cloud cannot
@@ -318,8 +323,9 @@ class SyncRun:
         self._kind_state(ctx, info, "running")
         try:
             names = self._project_names(ctx) if info.per_project else {}
+            returned: set[str] = set()
             try:
-                self._list(ctx, info, since, stats, names)
+                self._list(ctx, info, since, stats, names, returned)
             except ConnectorError as exc:
                 if since is None or exc.status != 400 or stats["seen"]:
                     raise
@@ -327,9 +333,9 @@ class SyncRun:
                 # whole instead, the complete listing also reconciling deletions, and do so until the next full.
                 log.info("%s %s: the cloud refused the time filter (%s); listing it whole", ctx.key, info.name, exc)
                 since, time_filter = None, False
-                self._list(ctx, info, since, stats, names)
+                self._list(ctx, info, since, stats, names, returned)
             if since is None:  # a complete listing: what it did not return is gone
-                self._mark_gone(ctx, info, started, stats)
+                self._mark_gone(ctx, info, returned, state.last_success, stats)
             elif time_filter is None:
                 time_filter = True
         except NotSupported:
@@ -356,16 +362,17 @@ class SyncRun:
         self._kind_done(ctx, info, "ok", stats)
 
     def _list(self, ctx: _Region, info: K.KindInfo, since: datetime | None, stats: Counter[str],
-              names: dict[str, str]) -> None:
+              names: dict[str, str], returned: set[str]) -> None:
         for page in _prefetch(ctx.connector.iter_pages(info.listing, changes_since=since)):
-            self._apply_page(ctx, info, page, stats, names)
+            returned.update(self._apply_page(ctx, info, page, stats, names))
             with self._lock:
                 ctx.seen += len(page)
                 seen = ctx.seen
             self._part(ctx.key, seen=seen)
 
     def _apply_page(self, ctx: _Region, info: K.KindInfo, page: list[dict[str, Any]], stats: Counter[str],
-                    project_names: dict[str, str]) -> None:
+                    project_names: dict[str, str]) -> set[str]:
+        """Write what is new or changed in one page; returns the ids it held."""
         items: dict[str, dict[str, Any]] = {}
         for item in page:
             try:
@@ -373,7 +380,7 @@ class SyncRun:
             except (KeyError, TypeError):
                 stats["skipped"] += 1
         if not items:
-            return
+            return set()
         stats["seen"] += len(items)
         scope = {"cloud": ctx.cloud, "region": ctx.region, "kind": info.name}
         with db.turn():
@@ -392,7 +399,6 @@ class SyncRun:
         creates: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
         history: list[tuple[str, str, dict[str, Any]]] = []  # (external id, action, changes)
-        touches: list[int] = []
         for ext, item in items.items():
             row = known.get(ext)
             if row is None and ext in deleted:
@@ -400,7 +406,7 @@ class SyncRun:
                 continue
             if row is not None and row[0] not in previous:
                 if ext not in deleted:
-                    touches.append(row[0])
+                    stats["unchanged"] += 1
                 continue
             project = K.project_of(info, item)
             tags = K.tags_of(item)
@@ -426,25 +432,26 @@ class SyncRun:
             created = bulk.insert_rows(Resource, INSERT_COLUMNS, creates, returning=("external_id", "id"))
             ids.update(dict(created))
             bulk.update_rows(Resource, UPDATE_COLUMNS, updates)
-            for chunk in _chunks(touches, 2000):
-                Resource.objects.filter(pk__in=chunk).update(last_seen=now, last_sync_id=self.job_id)
             bulk.insert_rows(ResourceChange, CHANGE_COLUMNS,
                              [(ids[ext], self.job_id, now, action, changes) for ext, action, changes in history])
-        stats["unchanged"] += len(touches)
         for _, action, _ in history:
             stats[action] += 1
         with self._lock:
             self.changed.extend(ids[ext] for ext, _, _ in history)
+        return set(items)
 
-    def _mark_gone(self, ctx: _Region, info: K.KindInfo, listing_started: datetime, stats: Counter[str]) -> None:
+    def _mark_gone(self, ctx: _Region, info: K.KindInfo, returned: set[str], previous_listing: datetime | None,
+                   stats: Counter[str]) -> None:
         with db.turn():
-            vanished = list(Resource.objects.filter(cloud=ctx.cloud, region=ctx.region, kind=info.name,
-                                                    gone_at__isnull=True, last_seen__lt=listing_started)
-                            .values_list("id", flat=True))
+            present = Resource.objects.filter(cloud=ctx.cloud, region=ctx.region, kind=info.name,
+                                              gone_at__isnull=True).values_list("id", "external_id")
+            vanished = [pk for pk, ext in present.iterator(chunk_size=5000) if ext not in returned]
         now = timezone.now()
+        # Last seen by the previous successful listing, which it was present in.
+        last_seen = {"last_seen": previous_listing} if previous_listing else {}
         for chunk in _chunks(vanished, 2000):
             with db.turn(), transaction.atomic():
-                Resource.objects.filter(pk__in=chunk).update(gone_at=now, last_sync_id=self.job_id)
+                Resource.objects.filter(pk__in=chunk).update(gone_at=now, last_sync_id=self.job_id, **last_seen)
                 bulk.insert_rows(ResourceChange, CHANGE_COLUMNS,
                                  [(pk, self.job_id, now, ResourceChange.Action.GONE, {}) for pk in chunk])
         stats["gone"] += len(vanished)
@@ -532,6 +539,23 @@ def run_sync(job: Job, reporter: jobs.Reporter, *, connector_factory: ConnectorF
     if (skipped and not clouds) or (attempted and run.totals["failed_kinds"] >= attempted):
         reporter.outcome = Job.Status.FAILED
     return run
+
+
+# --- reading --------------------------------------------------------------------------------------------------
+
+
+def listing_times() -> dict[tuple[int, int, str], datetime]:
+    """(cloud id, region id, kind) -> when its last successful listing started: when every resource of that
+    part still present was last seen (unchanged resources are not rewritten, see the module's docstring)."""
+    return {(c, r, k): t for c, r, k, t in SyncState.objects.filter(last_success__isnull=False)
+            .values_list("cloud_id", "region_id", "kind", "last_success")}
+
+
+def last_seen(resource: Resource, times: dict[tuple[int, int, str], datetime]) -> datetime:
+    if resource.gone_at is not None:
+        return resource.last_seen
+    listed = times.get((resource.cloud_id, resource.region_id, resource.kind))
+    return max(resource.last_seen, listed) if listed else resource.last_seen
 
 
 # --- tenancy -------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from souverain.estate.models import Cloud
 from souverain.tenancy.models import Tenant
 
+from .. import services
 from ..models import ProjectMapping, Resource, ResourceChange, SyncState
 
 
@@ -13,12 +14,20 @@ class ResourceSerializer(serializers.ModelSerializer):
     region = serializers.CharField(source="region.slug", read_only=True)
     tenant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     gone = serializers.BooleanField(source="is_gone", read_only=True)
+    last_seen = serializers.SerializerMethodField(help_text="When a sync last saw it (its kind's last listing, for "
+                                                            "a present resource)")
 
     class Meta:
         model = Resource
         fields = ["id", "kind", "cloud", "region", "project_id", "tenant", "external_id", "name", "status", "tags",
                   "managed", "gone", "first_seen", "last_seen", "gone_at", "last_sync", "attrs"]
         read_only_fields = fields
+
+    def get_last_seen(self, resource: Resource) -> str:
+        times = self.context.get("listing_times")
+        if times is None:
+            times = self.context["listing_times"] = services.listing_times()
+        return serializers.DateTimeField().to_representation(services.last_seen(resource, times))
 
 
 class ResourceListSerializer(ResourceSerializer):

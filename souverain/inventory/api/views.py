@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from souverain.core.roles import ALL_ROLES, Role
 from souverain.tenancy.permissions import OPERATOR_ONLY, Access, TenantScopedQuerysetMixin
 
+from .. import services
 from ..filtersets import ProjectMappingFilterSet, ResourceFilterSet, SyncStateFilterSet
 from ..models import ProjectMapping, Resource, SyncState
 from . import serializers
@@ -87,14 +88,24 @@ class ResourceViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def _export(self, queryset: QuerySet) -> StreamingHttpResponse:
-        rows = queryset.values_list(*[path for _, path in CSV_COLUMNS])
+        rows = queryset.values_list(*[path for _, path in CSV_COLUMNS], "cloud_id", "region_id")
+        times = services.listing_times()
+        names = [name for name, _ in CSV_COLUMNS]
+        kind, seen, gone_at = names.index("kind"), names.index("last_seen"), names.index("gone_at")
+
+        def cells(row: tuple[Any, ...]) -> list[Any]:
+            values = list(row[:-2])
+            listed = times.get((row[-2], row[-1], row[kind]))
+            if values[gone_at] is None and listed and listed > values[seen]:
+                values[seen] = listed  # unchanged resources are not rewritten: seen at their kind's last listing
+            return [";".join(v) if isinstance(v, list) else "" if v is None else v for v in values]
 
         def lines() -> Iterator[str]:
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow([name for name, _ in CSV_COLUMNS])
             for count, row in enumerate(rows.iterator(chunk_size=2000), 1):
-                writer.writerow([";".join(v) if isinstance(v, list) else "" if v is None else v for v in row])
+                writer.writerow(cells(row))
                 if count % 500 == 0:
                     yield buffer.getvalue()
                     buffer.seek(0)

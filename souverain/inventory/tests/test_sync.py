@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from souverain.connectors import NotSupported, Unavailable
 
 from ..models import ProjectMapping, Resource, ResourceChange, SyncState
-from ..services import SyncRun, attribute_changes, digest
+from ..services import SyncRun, attribute_changes, digest, last_seen, listing_times
 from ..signals import inventory_changed
 from .factories import FakeConnector, make_cloud
 
@@ -91,8 +91,12 @@ def test_unchanged_objects_are_not_rewritten_and_changes_record_only_changed_key
     assert change.changes == {"name": {"before": "vm-1", "after": "renamed"},
                               "status": {"before": "ACTIVE", "after": "SHUTOFF"}}
     assert Resource.objects.get(external_id="s1").status == "shutoff"
-    # Every object seen had its last_seen refreshed, changed or not.
-    assert all(r.last_seen > first_seen[r.external_id] for r in Resource.objects.all())
+    # Only the changed object was written; the others were seen at their kind's listing, recorded once.
+    written = {r.external_id for r in Resource.objects.all() if r.last_seen > first_seen[r.external_id]}
+    assert written == {"s1"}
+    listed = SyncState.objects.get(kind="server").last_success
+    times = listing_times()
+    assert all(last_seen(r, times) == listed for r in Resource.objects.exclude(external_id="s1"))
 
 
 @pytest.mark.django_db

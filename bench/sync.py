@@ -255,8 +255,6 @@ def run_child(cloud: str, mode: str) -> None:
     import django
 
     django.setup()
-    from django.db import connection
-
     from souverain.estate.models import Cloud, LegalEntity, Region
     from souverain.inventory.models import Resource, ResourceChange, SyncState
     from souverain.inventory.services import SINCE_MARGIN, SyncRun, cached_connector
@@ -265,10 +263,10 @@ def run_child(cloud: str, mode: str) -> None:
     row, _ = Cloud.objects.get_or_create(slug=cloud, defaults={
         "name": cloud, "kind": "openstack", "clouds_yaml_entry": f"{cloud}-admin", "operator": operator})
     Region.objects.get_or_create(cloud=row, slug=REGIONS[cloud], defaults={"name": REGIONS[cloud]})
-    if mode == "empty":
-        with connection.cursor() as cursor:
-            for model in (ResourceChange, Resource, SyncState):
-                cursor.execute(f"DELETE FROM {model._meta.db_table}")
+    if mode == "empty":  # with what refers to them (history, compliance findings), outside the timing
+        ResourceChange.objects.all()._raw_delete(ResourceChange.objects.db)
+        Resource.objects.all().delete()
+        SyncState.objects.all().delete()
     since = None
     if mode.startswith("incremental"):
         state = SyncState.objects.get(cloud=row, kind="server")

@@ -8,11 +8,13 @@ its own indexed columns without joins.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import django_filters
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BigIntegerField, Q, QuerySet, Value
+from django.db.models.functions import Cast
 
 from souverain.estate.models import Cloud, Region
 from souverain.tenancy.models import Tenant
@@ -21,6 +23,19 @@ from .kinds import BY_LISTING, BY_NAME
 from .models import ProjectMapping, Resource, SyncState
 
 MIN_CONTAINS = 3
+
+
+def ids_match(field: str, ids: Iterable[int]) -> Q:
+    """``field`` is one of ``ids``, each compared as a bigint.
+
+    Django writes ``cloud_id IN (2)``; PostgreSQL reads the 2 as an integer, and the multi-column GIN index
+    (migration 0005, ``btree_gin``) has no integer-to-bigint operator, so it would leave that condition out
+    of the index scan and check it row by row: 100 ms instead of 20 on a million rows.
+    """
+    match = Q(pk__in=[])
+    for value in ids:
+        match |= Q(**{field: Cast(Value(int(value)), BigIntegerField())})
+    return match
 
 
 def _values(data: Any, name: str) -> list[str]:
@@ -62,7 +77,7 @@ class ResourceFilterSet(django_filters.FilterSet):
                   "external_id", "mapped"]
 
     def filter_cloud(self, qs: QuerySet, name: str, values: list[str]) -> QuerySet:
-        return qs.filter(cloud_id__in=list(Cloud.objects.filter(slug__in=values).values_list("id", flat=True)))
+        return qs.filter(ids_match("cloud_id", Cloud.objects.filter(slug__in=values).values_list("id", flat=True)))
 
     def filter_region(self, qs: QuerySet, name: str, values: list[str]) -> QuerySet:
         match = Q(pk__in=[])
@@ -72,7 +87,7 @@ class ResourceFilterSet(django_filters.FilterSet):
         return qs.filter(region_id__in=list(Region.objects.filter(match).values_list("id", flat=True)))
 
     def filter_tenant(self, qs: QuerySet, name: str, values: list[str]) -> QuerySet:
-        return qs.filter(tenant_id__in=list(Tenant.objects.filter(slug__in=values).values_list("id", flat=True)))
+        return qs.filter(ids_match("tenant_id", Tenant.objects.filter(slug__in=values).values_list("id", flat=True)))
 
     def filter_kind(self, qs: QuerySet, name: str, values: list[str]) -> QuerySet:
         # Both the inventory's names and the connector's plurals are accepted (server, servers).

@@ -15,12 +15,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from souverain.core.roles import ALL_ROLES, Role
-from souverain.tenancy.permissions import OPERATOR_ONLY, Access, TenantScopedQuerysetMixin
+from souverain.tenancy.permissions import (
+    OPERATOR_ONLY,
+    Access,
+    TenantScopedQuerysetMixin,
+    access_of,
+    membership_of,
+    scope_queryset,
+)
 
 from .. import services
-from ..filtersets import ProjectMappingFilterSet, ResourceFilterSet, SyncStateFilterSet
+from ..filtersets import ProjectMappingFilterSet, ResourceFilterSet, SyncStateFilterSet, ids_match
 from ..models import ProjectMapping, Resource, SyncState
 from . import serializers
+from .pagination import OneQueryLimitOffsetPagination
 
 # Everyone reads the inventory, tenant users their tenant's part only; only syncs write it.
 INVENTORY_ACCESS = Access(read=ALL_ROLES, tenant_lookup="tenant")
@@ -55,13 +63,24 @@ class ResourceViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     ``?format=csv`` exports every matching row."""
 
     access = INVENTORY_ACCESS
-    queryset = Resource.objects.select_related("cloud", "region", "tenant")
+    queryset = Resource.objects.all()
     serializer_class = serializers.ResourceSerializer
     filterset_class = ResourceFilterSet
     renderer_classes = [renderers.JSONRenderer, renderers.BrowsableAPIRenderer, CSVRenderer]
+    pagination_class = OneQueryLimitOffsetPagination
     ordering_fields = ["id", "name", "kind", "status", "first_seen", "last_seen", "gone_at", "project_id",
                        "cloud__slug", "region__slug", "tenant__slug"]
     ordering = ["name", "id"]
+
+    def get_queryset(self) -> QuerySet:
+        queryset = Resource.objects.all()
+        membership = membership_of(self.request.user)
+        if membership is not None and membership.is_tenant_scoped:
+            # The tenant's scope stated first in the form the filter index can use (``filtersets.ids_match``):
+            # PostgreSQL keeps one of two equal conditions on a column, the first. The permission layer's own
+            # scope is applied right after, as for every view.
+            queryset = queryset.filter(ids_match("tenant_id", [membership.tenant_id]))
+        return scope_queryset(queryset, self.request.user, access_of(self, self.request.method))
 
     def get_serializer_class(self) -> type:
         if self.action == "list" and self.request.query_params.get("attrs", "").lower() not in ("1", "true", "yes"):

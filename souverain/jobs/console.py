@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -76,7 +77,8 @@ def summary(job: Job, console: Console) -> None:
     console.print(table)
     for error in job.errors or []:
         where = "/".join(str(error[k]) for k in ("cloud", "region", "kind") if error.get(k))
-        console.print(f"[red]error[/] {where}: {error.get('error')}", highlight=False)
+        # Connector errors start with "[cloud/region …]", which rich would take for markup.
+        console.print(f"[red]error[/] {escape(where)}: {escape(str(error.get('error')))}", highlight=False)
 
 
 def as_dict(job: Job) -> dict[str, Any]:

@@ -289,7 +289,12 @@ class SyncRun:
                 self._save_state(states[info.name], status=SyncState.Status.UNSUPPORTED, error="",
                                  last_attempt=timezone.now())
                 self._kind_done(ctx, info, "unsupported")
-        _run_all(lambda info: self._sync_kind(ctx, info, states[info.name]), [(i,) for i in todo], self.kind_threads)
+        # Quotas and usage are named after their project: list the projects first when both are asked for.
+        first = [i for i in todo if i.name == "project"] if any(i.per_project for i in todo) else []
+        for info in first:
+            self._sync_kind(ctx, info, states[info.name])
+        rest = [(i,) for i in todo if i not in first]
+        _run_all(lambda info: self._sync_kind(ctx, info, states[info.name]), rest, self.kind_threads)
         failed = sum(1 for s in ctx.kind_states.values() if s == "stale")
         self._part(key, state="done" if not failed else "done with errors")
 

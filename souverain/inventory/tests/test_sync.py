@@ -244,8 +244,7 @@ def test_quota_and_usage_are_resources_per_project_named_after_the_project(cloud
         "quotas": [{"project_id": "p1", "compute": {"instances": 10}}],
         "usage": [{"project_id": "p1", "compute": {"instances": {"in_use": 3, "limit": 10}}}],
     })
-    sync(cloud, fake, kinds=["project"])
-    sync(cloud, fake, kinds=["quota", "usage"])
+    sync(cloud, fake, kinds=["quota", "usage", "project"])  # projects go first, so quotas get their names
     quota = Resource.objects.get(kind="quota")
     assert (quota.external_id, quota.project_id, quota.name) == ("p1", "p1", "demo")
     assert Resource.objects.get(kind="project").status == "enabled"

@@ -5,12 +5,13 @@ No Django here: Souverain's CLI, the connector's functional tests and CI call th
     import testbed
     clouds_yaml = testbed.up()      # idempotent; fast when already up; safe to call from concurrent processes
     testbed.status()                # [(cloud, service, pid, state, url), ...]
+    with testbed.outage("sovereign-cinder-api"): ...   # stopped in the block, then up() again
     testbed.down()
 
 State lives in $SOUVERAIN_TESTBED_DIR (default <repo>/.testbed); see testbed/README.md.
 """
 
-from testbed.core import clouds_yaml_path, down, is_up, logs, memory_mib, reset, status, up
+from testbed.core import clouds_yaml_path, down, is_up, logs, memory_mib, outage, reset, status, up
 from testbed.layout import CLOUDS, TestbedError
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "is_up",
     "logs",
     "memory_mib",
+    "outage",
     "reset",
     "status",
     "up",

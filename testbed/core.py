@@ -23,13 +23,13 @@ def say(message: str) -> None:
 
 
 @contextmanager
-def locked(s: Settings) -> Iterator[None]:
+def locked(s: Settings, name: str = "lock") -> Iterator[None]:
     s.state_dir.mkdir(parents=True, exist_ok=True)
-    with open(s.state_dir / "lock", "a+") as handle:
+    with open(s.state_dir / name, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            say("another test-bed operation holds the lock; waiting for it")
+            say(f"another test-bed operation holds {name}; waiting for it")
             deadline = time.monotonic() + LOCK_WAIT
             while True:
                 time.sleep(1)
@@ -38,7 +38,7 @@ def locked(s: Settings) -> Iterator[None]:
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise TestbedError(f"waited {LOCK_WAIT}s for {s.state_dir / 'lock'}") from None
+                        raise TestbedError(f"waited {LOCK_WAIT}s for {s.state_dir / name}") from None
         try:
             yield
         finally:
@@ -173,6 +173,30 @@ def _wait_workers(s: Settings, c: Cloud, computes: list[Proc], deadline: float) 
         if time.monotonic() > deadline:
             raise health.fail(s, computes[0], f"and cinder-volume did not report up (hosts {hosts})")
         time.sleep(1)
+
+
+@contextmanager
+def outage(*keys: str) -> Iterator[list[str]]:
+    """Stop the services named by process key (``sovereign-cinder-api``) for the ``with`` block, then bring
+    everything back with ``up()``. Outages are serialised by a lock of their own, so two tests stopping the
+    same service from parallel processes never bring it back under each other's feet; raises TestbedError
+    when a key names no running service."""
+    s = Settings.from_env()
+    known = {p.key for p in _all(s)}
+    unknown = sorted(set(keys) - known)
+    if unknown:
+        raise TestbedError(f"no such test-bed service: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    with locked(s, "outage.lock"):
+        with locked(s):
+            stopped = supervise.stop(s, list(keys))
+        if sorted(stopped) != sorted(keys):
+            if stopped:
+                up()
+            raise TestbedError(f"not running, so not stopped: {', '.join(sorted(set(keys) - set(stopped)))}")
+        try:
+            yield stopped
+        finally:
+            up()
 
 
 def down() -> list[str]:

@@ -113,6 +113,15 @@ def test_lock_serializes_callers(settings: Settings, tmp_path: Path) -> None:
     assert waited > 1.0
 
 
+def test_an_outage_names_what_it_cannot_stop(settings: Settings) -> None:
+    with pytest.raises(TestbedError, match="no such test-bed service: sovereign-cinder-apu"):
+        with core.outage("sovereign-cinder-apu"):
+            pytest.fail("an unknown service must not open an outage")
+    with pytest.raises(TestbedError, match="not running, so not stopped: sovereign-cinder-api"):
+        with core.outage("sovereign-cinder-api"):
+            pytest.fail("a service that is not running must not open an outage")
+
+
 def test_a_dying_service_fails_loudly_with_its_log(settings: Settings) -> None:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     proc = Proc("unit", "crasher", ["sh", "-c", "echo boom-at-start; exit 3"], url="http://127.0.0.1:9/")

@@ -1,9 +1,8 @@
 """One service stopped mid-test: its calls are Unavailable, everything else keeps working, then it returns.
 
-The test-bed offers no public "stop one service": this uses its supervisor (``testbed.supervise.stop``, the
-function ``testbed.down()`` itself uses, by process key) and brings the service back with ``testbed.up()``,
-which starts whatever is missing and waits until every API answers. The outage lasts seconds, but other
-suites using the sovereign cloud's volumes at that moment would notice it.
+``testbed.outage`` stops the service by process key and brings it back with ``testbed.up()``, which starts
+whatever is missing and waits until every API answers; outages of parallel test processes take turns. The
+outage lasts seconds, but other suites using the sovereign cloud's volumes at that moment would notice it.
 """
 
 from __future__ import annotations
@@ -18,8 +17,6 @@ import testbed
 from souverain.connectors import Unavailable, get_connector
 from souverain.connectors.openstack import OpenStackConnector
 from souverain.connectors.retry import RetryPolicy
-from testbed import supervise
-from testbed.layout import Settings
 
 CLOUD = "sovereign"
 QUICK = RetryPolicy(attempts=2, base_delay=0.2, max_delay=0.5)
@@ -33,12 +30,8 @@ def _connector(cloud: str) -> OpenStackConnector:
 
 @pytest.fixture
 def cinder_down(clouds_yaml: Path) -> Iterator[None]:
-    stopped = supervise.stop(Settings.from_env(), [f"{CLOUD}-cinder-api"])
-    assert stopped == [f"{CLOUD}-cinder-api"], "the sovereign Cinder API was not running"
-    try:
+    with testbed.outage(f"{CLOUD}-cinder-api"):
         yield
-    finally:
-        testbed.up()
 
 
 def _answers_again(connector: OpenStackConnector, deadline: float) -> float:

@@ -11,7 +11,7 @@ import copy
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,8 @@ import testbed
 from souverain.estate.models import Cloud, LegalEntity, Region
 from souverain.jobs import services as jobs
 from souverain.jobs.models import Job
-from testbed import supervise
-from testbed.layout import Settings
 
+from .. import services
 from ..models import ProjectMapping, Resource, ResourceChange, SyncState
 from ..services import request_sync
 
@@ -171,44 +170,78 @@ def test_discovers_what_was_made_outside_and_records_exactly_the_later_changes(c
         assert ResourceChange.objects.get(job=full, resource__external_id=doomed).action == "gone"
 
 
-@pytest.fixture
-def sovereign_cinder_down(clouds_yaml: Path) -> Iterator[None]:
-    stopped = supervise.stop(Settings.from_env(), ["sovereign-cinder-api"])
-    assert stopped == ["sovereign-cinder-api"], "the sovereign Cinder API was not running"
-    try:
-        yield
-    finally:
-        testbed.up()
+class _CinderStopsMidListing:
+    """A region's real connector, except that its volume listing comes one volume a page and the sovereign
+    Cinder API is stopped as soon as the first page is in: the sync meets the outage half-way through a
+    listing, with one page already written."""
+
+    def __init__(self, real: Any, outage: ExitStack) -> None:
+        self._real, self._outage = real, outage
+        self.first_page: list[str] = []
+        self.stopped: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def iter_pages(self, kind: str, **kwargs: Any) -> Iterator[list[dict[str, Any]]]:
+        if kind != "volumes":
+            yield from self._real.iter_pages(kind, **kwargs)
+            return
+        pages = self._real.iter_pages(kind, **{**kwargs, "page_size": 1})
+        first = next(pages)
+        self.first_page.extend(item["id"] for item in first)
+        yield first
+        self.stopped = self._outage.enter_context(testbed.outage("sovereign-cinder-api"))
+        yield from pages
 
 
-def test_a_stopped_volume_service_leaves_the_rest_complete_and_its_part_stale(clouds_yaml, estate, request):
-    with scratch_project(clouds_yaml, "sovereign") as (project, conn):
-        volume = conn.block_storage.create_volume(size=1, name="tb-outage").id
+def test_cinder_stopped_during_a_sync_leaves_the_rest_complete_and_its_part_stale(clouds_yaml, estate, monkeypatch):
+    with scratch_project(clouds_yaml, "sovereign") as (project, conn), ExitStack() as outage:
+        volumes = [conn.block_storage.create_volume(size=1, name=f"tb-outage-{i}").id for i in range(3)]
         network = conn.network.create_network(name="tb-outage-net").id
-        _wait(lambda: conn.block_storage.get_volume(volume).status == "available", 120)
+        _wait(lambda: all(conn.block_storage.get_volume(v).status == "available" for v in volumes), 120)
         before = sync(["sovereign", "international"], full=True)
         assert before.status == Job.Status.SUCCEEDED, before.errors
-        counts = {c.slug: Resource.objects.filter(cloud=c, gone_at__isnull=True).count() for c in estate.values()}
+        present = {c.slug: set(Resource.objects.filter(cloud=c, gone_at__isnull=True).values_list("id", flat=True))
+                   for c in estate.values()}
+        for volume in volumes:  # changed outside: whichever page a volume is on, the sync has something to write
+            conn.block_storage.update_volume(volume, name=f"{volume[:8]}-renamed")
 
-        request.getfixturevalue("sovereign_cinder_down")
+        real = services.connector_for
+        sovereign = _CinderStopsMidListing(real(estate["sovereign"], estate["sovereign"].regions.get()), outage)
+        monkeypatch.setattr(services, "cached_connector",
+                            lambda cloud, region: sovereign if cloud.slug == "sovereign" else real(cloud, region))
         during = sync(["sovereign", "international"], full=True)
+        assert sovereign.stopped == ["sovereign-cinder-api"], "the sync never asked for a second page of volumes"
 
         assert during.status == Job.Status.PARTIAL
-        stale = SyncState.objects.filter(status="stale")
-        assert {(s.cloud.slug, s.kind) for s in stale} == {("sovereign", "volume"), ("sovereign", "snapshot")}
-        assert all("sovereign" in s.error for s in stale)
-        assert {e["kind"] for e in during.errors} == {"volume", "snapshot"}
+        stale = set(SyncState.objects.filter(status="stale").values_list("cloud__slug", "kind"))
+        # Snapshots are Cinder's too: stale when their listing came after the outage began.
+        assert ("sovereign", "volume") in stale <= {("sovereign", "volume"), ("sovereign", "snapshot")}
+        assert all("sovereign" in s.error for s in SyncState.objects.filter(status="stale"))
+        assert {e["kind"] for e in during.errors} == {kind for _, kind in stale}
         assert set(SyncState.objects.filter(cloud__slug="international").values_list("status", flat=True)) == {"ok"}
         assert SyncState.objects.get(cloud__slug="sovereign", kind="server").status == "ok"
-        # Nothing lost: the volume is still there, as last seen; nothing was marked gone by the broken listing.
-        assert Resource.objects.get(external_id=volume).gone_at is None
-        assert Resource.objects.get(external_id=network).gone_at is None
-        assert Resource.objects.filter(cloud__slug="sovereign", kind="volume", gone_at__isnull=True).count() == \
-            Resource.objects.filter(cloud__slug="sovereign", kind="volume", last_sync=before,
-                                    gone_at__isnull=True).count()
-        assert Resource.objects.filter(cloud=estate["international"], gone_at__isnull=True).count() >= \
-            counts["international"] - 5  # other suites may delete their own objects meanwhile
+        assert SyncState.objects.get(cloud__slug="sovereign", kind="network").status == "ok"
+        # What the listing had read before the outage is written; nothing was marked gone by the broken listing.
+        [first] = sovereign.first_page
+        assert first in volumes  # Cinder lists the newest first
+        written = Resource.objects.get(cloud__slug="sovereign", kind="volume", external_id=first)
+        assert written.name == f"{first[:8]}-renamed" and written.last_sync == during
+        assert ResourceChange.objects.get(job=during, resource=written).action == "updated"
+        # The volumes after it were never read: they stay as last seen, renamed only by the next sync.
+        assert set(Resource.objects.filter(external_id__in=set(volumes) - {first}).values_list("name", flat=True)) \
+            <= {f"tb-outage-{i}" for i in range(3)}
+        assert not ResourceChange.objects.filter(job=during, action="gone", resource__kind="volume").exists()
+        for slug, ids in present.items():
+            # Our own objects all still there; other suites may delete theirs meanwhile.
+            still = set(Resource.objects.filter(cloud__slug=slug, gone_at__isnull=True).values_list("id", flat=True))
+            assert len(ids - still) <= 5, f"{slug}: {len(ids - still)} resources lost"
+        assert {r.gone_at for r in Resource.objects.filter(external_id__in=[*volumes, network])} == {None}
 
-        testbed.up()
+        outage.close()  # Cinder back (testbed.up() waits until it answers)
+        monkeypatch.undo()
         after = sync(["sovereign"], full=False)
         assert SyncState.objects.get(cloud__slug="sovereign", kind="volume").status == "ok", after.errors
+        assert {r.name for r in Resource.objects.filter(external_id__in=volumes)} == \
+            {f"{v[:8]}-renamed" for v in volumes}

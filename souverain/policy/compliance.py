@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, transaction
@@ -59,15 +60,37 @@ def _tenant_layers() -> dict[int | None, dict[str, Any]]:
     return layers
 
 
-def _classes(resource_ids: list[int] | None) -> list[tuple[int, int | None, str]]:
-    """Distinct (region, tenant, tags as stored) of live resources — read raw so tags compare as stored."""
-    where = "gone_at IS NULL"
-    params: list[Any] = []
-    if resource_ids is not None:
-        where += f" AND id IN ({', '.join(['%s'] * len(resource_ids))})"
-        params = list(resource_ids)
+SCOPE_TABLE = "souverain_scope"
+
+
+@contextmanager
+def _scope_table(scope: list[int] | None) -> Iterator[Callable[[str], str]]:
+    """For a partial pass, the resource ids in a temporary table; yields ``within(column)``, the condition
+    that keeps a statement to them ('' for a full pass). A table rather than an ``IN (…)`` list: a first sync
+    changes every resource, and SQLite refuses more than 32 766 parameters in a statement."""
+    if scope is None:
+        yield lambda column: ""
+        return
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT region_id, tenant_id, tags FROM inventory_resource WHERE {where}", params)
+        cursor.execute(f"DROP TABLE IF EXISTS {SCOPE_TABLE}")
+        cursor.execute(f"CREATE TEMP TABLE {SCOPE_TABLE} (resource_id bigint PRIMARY KEY)")
+        if connection.vendor == "postgresql":
+            cursor.execute(f"INSERT INTO {SCOPE_TABLE} SELECT unnest(%s::bigint[])", [scope])
+            cursor.execute(f"ANALYZE {SCOPE_TABLE}")
+        else:
+            cursor.executemany(f"INSERT INTO {SCOPE_TABLE} VALUES (%s)", [(pk,) for pk in scope])
+    try:
+        yield lambda column: f" AND {column} IN (SELECT resource_id FROM {SCOPE_TABLE})"
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {SCOPE_TABLE}")
+
+
+def _classes(within: Callable[[str], str]) -> list[tuple[int, int | None, str]]:
+    """Distinct (region, tenant, tags as stored) of live resources — read raw so tags compare as stored."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT region_id, tenant_id, tags FROM inventory_resource"
+                       f" WHERE gone_at IS NULL{within('id')}")
         return [(r, t, tags if isinstance(tags, str) else json.dumps(tags)) for r, t, tags in cursor.fetchall()]
 
 
@@ -95,40 +118,40 @@ def evaluate(*, resource_ids: Iterable[int] | None = None, on: dt.date | None = 
 
     record = CompliancePass(started=started, trigger=trigger, scope="full" if scope is None else "partial",
                             date=on, policy_version=engine.policy_set.version)
-    classes = _classes(scope) if scope is None or scope else []
-    denials: list[tuple[int, int | None, str, str, str, str, str]] = []
-    for region_id, tenant_id, tags in classes:
-        case = cases.get(region_keys.get(region_id, ""))
-        if case is None:
-            continue
-        workload = merge([tenants.get(tenant_id, {}), from_tags(tags_mapping(json.loads(tags)))])
-        [(_, deny, _warn)] = placement.decide_all(workload, [case], context.kb_input, on,
-                                                  engine.policy_set.version, decide)
-        by_rule: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for entry in deny:
-            by_rule[entry["rule"]].append({"message": entry["message"], "facts": entry.get("facts", {}),
-                                           "source": entry.get("source", "")})
-        for rule, entries in by_rule.items():
-            message = " ".join(e["message"] for e in entries)[:4000]
-            severity = max((severity_of(rule, e["facts"]) for e in entries),
-                           key=["medium", "high", "critical"].index)
-            denials.append((region_id, tenant_id, tags, rule, severity, message, json.dumps(entries, default=str)))
-    record.classes = len(classes)
+    with _scope_table(scope) as within:  # an empty scope: every statement below finds nothing
+        classes = _classes(within)
+        denials: list[tuple[int, int | None, str, str, str, str, str]] = []
+        for region_id, tenant_id, tags in classes:
+            case = cases.get(region_keys.get(region_id, ""))
+            if case is None:
+                continue
+            workload = merge([tenants.get(tenant_id, {}), from_tags(tags_mapping(json.loads(tags)))])
+            [(_, deny, _warn)] = placement.decide_all(workload, [case], context.kb_input, on,
+                                                      engine.policy_set.version, decide)
+            by_rule: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for entry in deny:
+                by_rule[entry["rule"]].append({"message": entry["message"], "facts": entry.get("facts", {}),
+                                               "source": entry.get("source", "")})
+            for rule, entries in by_rule.items():
+                message = " ".join(e["message"] for e in entries)[:4000]
+                severity = max((severity_of(rule, e["facts"]) for e in entries),
+                               key=["medium", "high", "critical"].index)
+                denials.append((region_id, tenant_id, tags, rule, severity, message,
+                                json.dumps(entries, default=str)))
+        record.classes = len(classes)
 
-    with transaction.atomic():
-        record.resolved = _write(denials, started, scope) if scope is None or scope else 0
-        record.opened = Violation.objects.filter(first_seen=started).count()
-        live = "SELECT COUNT(*) FROM inventory_resource WHERE gone_at IS NULL"
-        with connection.cursor() as cursor:
-            cursor.execute(live if scope is None else f"{live} AND id IN ({', '.join(['%s'] * len(scope))})",
-                           scope or [])
-            record.resources = cursor.fetchone()[0]
-        record.finished = timezone.now()
-        record.save()
+        with transaction.atomic():
+            record.resolved = _write(denials, started, within)
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT COUNT(*) FROM inventory_resource WHERE gone_at IS NULL{within('id')}")
+                record.resources = cursor.fetchone()[0]
+            record.opened = Violation.objects.filter(first_seen=started).count()
+            record.finished = timezone.now()
+            record.save()
     return record
 
 
-def _write(denials: list[tuple], started: dt.datetime, scope: list[int] | None) -> int:
+def _write(denials: list[tuple], started: dt.datetime, within: Callable[[str], str]) -> int:
     """Apply a pass's findings as set differences; returns how many violations it resolved.
 
     Found = live resources joined to their class's denials (one statement). Then: open violations no longer
@@ -141,8 +164,6 @@ def _write(denials: list[tuple], started: dt.datetime, scope: list[int] | None) 
     stamp = connection.ops.adapt_datetimefield_value(started)
     json_type = "jsonb" if postgres else "text"
     cast = "CAST(%s AS jsonb)" if postgres else "%s"
-    scope_sql = f" IN ({', '.join(['%s'] * len(scope))})" if scope else ""
-    scope_params = list(scope or [])
     with connection.cursor() as cursor:
         for table in ("souverain_denial", "souverain_found"):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
@@ -156,18 +177,16 @@ def _write(denials: list[tuple], started: dt.datetime, scope: list[int] | None) 
             " SELECT r.id AS resource_id, r.tenant_id, r.region_id, d.rule, d.severity, d.message, d.reason"
             " FROM inventory_resource r JOIN souverain_denial d ON r.region_id = d.region_id"
             " AND COALESCE(r.tenant_id, 0) = COALESCE(d.tenant_id, 0) AND r.tags = d.tags"
-            f" WHERE r.gone_at IS NULL{' AND r.id' + scope_sql if scope else ''}",
-            scope_params,
+            f" WHERE r.gone_at IS NULL{within('r.id')}",
         )
         cursor.execute("CREATE INDEX souverain_found_key ON souverain_found (resource_id, rule)")
         if postgres:
             cursor.execute("ANALYZE souverain_found")
         cursor.execute(
-            "UPDATE policy_violation SET resolved_at = %s WHERE resolved_at IS NULL"
-            f"{' AND resource_id' + scope_sql if scope else ''}"
+            f"UPDATE policy_violation SET resolved_at = %s WHERE resolved_at IS NULL{within('resource_id')}"
             " AND NOT EXISTS (SELECT 1 FROM souverain_found f"
             " WHERE f.resource_id = policy_violation.resource_id AND f.rule = policy_violation.rule)",
-            [stamp, *scope_params],
+            [stamp],
         )
         resolved = cursor.rowcount
         cursor.execute(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import sqlite3
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from souverain.estate.models import Region
@@ -96,6 +98,31 @@ def test_a_partial_pass_touches_only_its_resources(estate):
 
 
 @pytest.mark.django_db
+def test_a_partial_pass_over_more_ids_than_sqlite_takes_parameters(estate):
+    misplaced = resource("international/eu-west-1", tenant=estate["home"])
+    region = Region.objects.get(cloud__slug="sovereign", slug="fr-paris-1")  # well placed: no violation to write
+    now = timezone.now()
+    Resource.objects.bulk_create(
+        [Resource(kind="volume", cloud=region.cloud, region=region, tenant=estate["home"], external_id=f"bulk-{i}",
+                  name=f"bulk-{i}", status="available", attrs={}, attrs_hash="x", tags=[], first_seen=now,
+                  last_seen=now) for i in range(33_000)], batch_size=5000)
+    ids = list(Resource.objects.values_list("pk", flat=True))
+    if connection.vendor == "sqlite":  # SQLite's own default; Debian's library allows 250 000
+        connection.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 32_766)
+    assert len(ids) > 32_766
+
+    first = evaluate(resource_ids=ids, on=ON, trigger="sync")
+    assert (first.scope, first.resources, first.classes) == ("partial", 33_001, 2)
+    assert "secnumcloud.vendor_access" in open_rules(misplaced)
+    assert first.opened == Violation.objects.filter(resource=misplaced).count() > 0
+
+    Resource.objects.filter(pk=misplaced.pk).update(gone_at=now)
+    again = evaluate(resource_ids=[*ids, -1], on=ON, trigger="sync")
+    assert (again.resources, again.opened, again.resolved) == (33_000, 0, first.opened)
+    assert open_rules(misplaced) == set()
+
+
+@pytest.mark.django_db
 def test_api_scopes_violations_to_the_tenant_and_summarises(estate, api_as):
     mine = resource("international/eu-west-1", tenant=estate["home"])
     theirs = resource("international/eu-west-1", tenant=estate["foreign"],
@@ -121,3 +148,7 @@ def test_sync_policy_and_estate_changes_queue_a_pass(estate):
     inventory_changed.send(sender=Resource, resource_ids=[res.pk], job_id=None)
     job = Job.objects.get(kind="policy.compliance")
     assert job.params == {"trigger": "sync", "resource_ids": [res.pk], "on": None}
+    job.delete()
+    # A sync that changed a great many resources: one full pass, not a job row carrying every id.
+    inventory_changed.send(sender=Resource, resource_ids=list(range(1, 20_002)), job_id=None)
+    assert Job.objects.get(kind="policy.compliance").params == {"trigger": "sync", "resource_ids": None, "on": None}

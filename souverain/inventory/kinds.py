@@ -18,6 +18,7 @@ Incremental sync, per kind (the connector's ``changes_since`` filter, see ``conn
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,6 +127,24 @@ def status_of(info: KindInfo, item: dict[str, Any]) -> str:
 def tags_of(item: dict[str, Any]) -> list[str]:
     tags = item.get("tags")
     return sorted({str(t) for t in tags})[:100] if isinstance(tags, list) else []
+
+
+def canonical(value: Any) -> Any:
+    """``value``, in place, with every list of objects that each carry an ``id`` in a fixed order. Such a list
+    is a set (a security group's rules, a server's attached volumes) that the APIs return in no particular
+    order (Neutron's embedded rules come shuffled from one listing to the next), and an order that changes is
+    not a change. Other lists keep theirs: for a subnet's DNS servers or routes, order means something."""
+    if isinstance(value, dict):
+        for item in value.values():
+            if isinstance(item, dict | list):
+                canonical(item)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict | list):
+                canonical(item)
+        if len(value) > 1 and all(isinstance(item, dict) and "id" in item for item in value):
+            value.sort(key=lambda item: (str(item["id"]), json.dumps(item, sort_keys=True, default=str)))
+    return value
 
 
 def is_deletion_marker(item: dict[str, Any]) -> bool:

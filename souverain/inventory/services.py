@@ -381,7 +381,7 @@ class SyncRun:
         items: dict[str, dict[str, Any]] = {}
         for item in page:
             try:
-                items[K.external_id(info, item)] = item
+                items[K.external_id(info, item)] = K.canonical(item)
             except (KeyError, TypeError):
                 stats["skipped"] += 1
         if not items:

@@ -100,6 +100,24 @@ def test_unchanged_objects_are_not_rewritten_and_changes_record_only_changed_key
 
 
 @pytest.mark.django_db
+def test_sets_listed_in_another_order_are_not_changes_ordered_lists_are(cloud):
+    def group(rules: list[str], dns: list[str]) -> dict[str, Any]:
+        return {"id": "sg1", "name": "default", "project_id": "p1", "dns": dns,
+                "security_group_rules": [{"id": rule, "direction": "ingress"} for rule in rules]}
+
+    fake = FakeConnector({"security_groups": [group(["r1", "r2", "r3"], ["1.1.1.1", "9.9.9.9"])]})
+    sync(cloud, fake, kinds=["security_group"])
+    fake.data["security_groups"] = [group(["r3", "r1", "r2"], ["1.1.1.1", "9.9.9.9"])]  # as Neutron shuffles them
+    assert sync(cloud, fake, kinds=["security_group"]).totals["updated"] == 0
+
+    fake.data["security_groups"] = [group(["r2", "r1"], ["9.9.9.9", "1.1.1.1"])]  # a rule gone; DNS reordered
+    assert sync(cloud, fake, kinds=["security_group"]).totals["updated"] == 1
+    change = ResourceChange.objects.get(action="updated")
+    assert set(change.changes) == {"security_group_rules", "dns"}
+    assert [r["id"] for r in change.changes["security_group_rules"]["after"]] == ["r1", "r2"]
+
+
+@pytest.mark.django_db
 def test_full_sync_marks_vanished_objects_gone_and_notices_their_return(cloud):
     fake = FakeConnector({"servers": servers(3)})
     sync(cloud, fake, kinds=["server"])

@@ -25,7 +25,7 @@ def emit(data: Any, fmt: str, columns: Sequence[tuple[str, str]] | None = None, 
     table = Table(title=title, show_lines=False)
     columns = columns or [(key, key) for key in (rows[0] if rows else {})]  # type: ignore[index]
     for _, header in columns:
-        table.add_column(header)
+        table.add_column(header, overflow="fold")  # a cut value is a lost one: fold it onto a new line
     for row in rows:
         table.add_row(*[_cell(row.get(key)) for key, _ in columns])
     console.print(table)

@@ -66,14 +66,20 @@ def watch(job_id: int, console: Console, *, interval: float = 0.3) -> Job:
 def summary(job: Job, console: Console) -> None:
     took = f" in {job.duration.total_seconds():.1f}s" if job.duration else ""
     table = Table(title=f"job {job.pk}: {job.status}{took}")
-    for header in ("Cloud/region", "State", "Seen", "Created", "Updated", "Gone", "Stale kinds"):
-        table.add_column(header)
-    for key, part in sorted((job.detail or {}).items()):
+    keys = sorted(job.detail or {})
+    # The part's name says which row is which: never cut; the state, with the stale kinds, folds.
+    table.add_column("Cloud/region", no_wrap=True, min_width=max((len(k) for k in keys), default=12))
+    for header in ("Seen", "Created", "Updated", "Gone"):
+        table.add_column(header, no_wrap=True, justify="right")
+    table.add_column("State", overflow="fold")
+    for key in keys:
+        part = job.detail[key]
         kinds = part.get("kinds") or {}
         stale = [kind for kind, state in kinds.items() if state == "stale"]
-        shown = "all" if stale and len(stale) == len(kinds) else ", ".join(stale)
-        table.add_row(key, str(part.get("state", "")), *(str(part.get(k, 0)) for k in ("seen", "created", "updated",
-                                                                                      "gone")), shown)
+        state = str(part.get("state", ""))
+        if stale and len(stale) < len(kinds):
+            state += f" (stale: {', '.join(stale)})"
+        table.add_row(key, *(str(part.get(k, 0)) for k in ("seen", "created", "updated", "gone")), state)
     console.print(table)
     for error in job.errors or []:
         where = "/".join(str(error[k]) for k in ("cloud", "region", "kind") if error.get(k))

@@ -481,6 +481,7 @@ def sync(clouds: tuple[str, ...], full: bool, kinds: tuple[str, ...], no_wait: b
             console.print(f"queued job {job.pk}")
         return
     if not celery_enabled():
+        _summary_reports_sync_warnings()
         job_console.run_here_if_free(job.pk)
     finished = job_console.watch(job.pk, console) if fmt == "table" else _wait_quietly(job.pk)
     if fmt == "json":
@@ -488,6 +489,21 @@ def sync(clouds: tuple[str, ...], full: bool, kinds: tuple[str, ...], no_wait: b
     else:
         job_console.summary(finished, console)
     raise SystemExit(job_console.EXIT_CODES.get(finished.status, 1))
+
+
+def _summary_reports_sync_warnings() -> None:
+    """The sync's warnings (a region or kind that failed) are in its summary and its JSON, and the connector's
+    notes (a cloud refusing a time filter) are for the log: the terminal's log handler need not print them
+    between the progress bars. A log file still gets them all."""
+    import logging
+
+    def keep(record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR or not record.name.startswith(("souverain.inventory",
+                                                                              "souverain.connectors"))
+
+    for handler in logging.getLogger().handlers:
+        if type(handler) is logging.StreamHandler:
+            handler.addFilter(keep)
 
 
 def _wait_quietly(job_id: int):  # noqa: ANN202

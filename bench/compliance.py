@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python bench/compliance.py [--sizes 100000,1000000]
 Uses the database named by BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/souverain_bench),
-which it recreates. Resources spread over 20 regions (the example estate's 7, plus copies), 10 tenants with
+which it recreates; any name without the ``souverain_bench`` prefix is refused (bench/benchdb.py).
+Resources spread over 20 regions (the example estate's 7, plus copies), 10 tenants with
 realistic default classes, and a mix of tags.
 """
 
@@ -17,18 +18,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/souverain_bench")
+from bench import benchdb  # noqa: E402
+
+URL = benchdb.bench_url("souverain_bench")
 os.environ["DATABASE_URL"] = URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "souverain.project.settings")
 
 
 def recreate_database() -> None:
-    import psycopg
-
-    base, name = URL.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    benchdb.recreate(URL)
 
 
 TENANT_CLASSES = [["diffusion_restreinte"], ["health"], ["personal"], ["public"], ["internal"], ["personal"],

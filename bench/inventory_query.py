@@ -1,7 +1,8 @@
 """Inventory query speed: a filtered page of 50 out of 1 000 000 resources in PostgreSQL, through the API.
 
 Run:  .venv/bin/python bench/inventory_query.py [--rows 1000000] [--requests 300]
-      (DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/souverain_bench_query, created if missing)
+      (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/souverain_bench_query, created if
+      missing; a name without the ``souverain_bench`` prefix is refused: bench/benchdb.py)
 
 Fills the inventory with ``--rows`` resources spread over 4 clouds (2 regions each), 20 tenants, 6 kinds and
 5 statuses, with names drawn from a vocabulary ("web-cache-123456") and a few hundred bytes of attributes
@@ -24,7 +25,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/souverain_bench_query"
 WORDS = ["web", "db", "api", "cache", "queue", "batch", "front", "back", "auth", "mail", "search", "report",
          "etl", "ml", "gpu", "proxy", "dns", "vpn", "log", "metrics", "backup", "build", "test", "stage",
          "prod", "edge", "core", "store", "media", "game", "chat", "pay", "bill", "crm", "erp", "hr", "wiki",
@@ -35,12 +35,9 @@ STATUSES = ["active", "shutoff", "error", "available", "in-use"]
 
 
 def ensure_database(url: str) -> None:
-    import psycopg
+    from bench import benchdb
 
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+    benchdb.ensure(url)
 
 
 def fill(rows: int, refill: bool) -> None:
@@ -105,7 +102,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--refill", action="store_true", help="Generate the rows again even if they are there.")
     args = parser.parse_args()
-    url = os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
+    from bench import benchdb
+
+    url = os.environ["DATABASE_URL"] = benchdb.bench_url("souverain_bench_query")
     os.environ.setdefault("SOUVERAIN_LOG_LEVEL", "WARNING")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "souverain.project.settings")
     ensure_database(url)
@@ -120,7 +119,7 @@ def main() -> None:
     from souverain.core.roles import Role
     from souverain.tenancy.models import Membership, Tenant
 
-    assert connection.vendor == "postgresql", "this bench is about PostgreSQL (scale mode): set DATABASE_URL"
+    assert connection.vendor == "postgresql", "this bench is about PostgreSQL (scale mode): set BENCH_DATABASE_URL"
     call_command("migrate", interactive=False, verbosity=0)
     fill(args.rows, args.refill)
     users = {}

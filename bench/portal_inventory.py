@@ -1,8 +1,9 @@
 """Server time of the portal's inventory page over 100 000 resources (target: ≤ 300 ms), and of its neighbours.
 
 Run: .venv/bin/python bench/portal_inventory.py [--resources 100000] [--repeat 15]
-A throw-away SQLite database in a temporary directory (or the PostgreSQL database of DATABASE_URL, which must be
-empty: the bench migrates it and fills it). Loads the knowledge base and the example estate, writes the resources
+A throw-away SQLite database in a temporary directory (or the PostgreSQL database of BENCH_DATABASE_URL, whose
+name must start with ``souverain_bench`` (bench/benchdb.py); the bench recreates it, migrates it and fills it).
+Loads the knowledge base and the example estate, writes the resources
 (three tenants' worth, every region and kind, each with one history row), then times each page through Django's
 test client: the whole request in the server, template rendering included, no network. Prints a table and exits
 non-zero when the inventory pages miss the target.
@@ -14,7 +15,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,8 +30,15 @@ def main() -> int:
     parser.add_argument("--data-dir", help="keep the SQLite database here and reuse it on the next run")
     args = parser.parse_args()
 
-    workdir = args.data_dir or tempfile.mkdtemp(prefix="souverain-bench-")
-    if not os.environ.get("DATABASE_URL"):
+    from bench import benchdb
+
+    if os.environ.get("BENCH_DATABASE_URL"):
+        os.environ["DATABASE_URL"] = benchdb.bench_url("souverain_bench_portal")
+        benchdb.recreate(os.environ["DATABASE_URL"])
+    else:
+        # Never the application's database: a SQLite file in a directory this bench made (or --data-dir's).
+        os.environ.pop("DATABASE_URL", None)
+        workdir = args.data_dir or benchdb.temp_data_dir()
         os.environ["SOUVERAIN_DATA_DIR"] = workdir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "souverain.project.settings")
     os.environ.setdefault("SOUVERAIN_LOG_LEVEL", "WARNING")

@@ -36,7 +36,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -160,7 +159,10 @@ def cleanup(cloud: str, projects: int) -> None:
             list(pool.map(lambda v, c=conn: c.block_storage.delete_volume(v, ignore_missing=True),
                           list(conn.block_storage.volumes())))
         admin.identity.delete_project(project)
-    say("bench projects deleted")
+    flavor = admin.compute.find_flavor(FLAVOR)
+    if flavor is not None:
+        admin.compute.delete_flavor(flavor, ignore_missing=True)
+    say("bench projects and flavor deleted")
 
 
 def rename_one_percent(cloud: str, project_ids: list[str], servers: int, round_no: int) -> int:
@@ -323,7 +325,9 @@ def main() -> None:
     parser.add_argument("--projects", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="Keep the bench projects for the next run.")
-    parser.add_argument("--database-url", default="", help="Sync into this database (default: a new SQLite one).")
+    parser.add_argument("--database-url", default="",
+                        help="Sync into this PostgreSQL database, whose name must start with souverain_bench "
+                             "(default: a new SQLite one).")
     parser.add_argument("--child", nargs=2, metavar=("CLOUD", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -331,9 +335,12 @@ def main() -> None:
         return
 
     import testbed
+    from bench import benchdb
 
+    if args.database_url:
+        benchdb.recreate(args.database_url)  # refuses a database without the bench prefix
     os.environ["OS_CLIENT_CONFIG_FILE"] = str(testbed.up())
-    data_dir = tempfile.mkdtemp(prefix="souverain-bench-")
+    data_dir = benchdb.temp_data_dir()
     env = {**os.environ, "SOUVERAIN_DATA_DIR": data_dir, "SOUVERAIN_LOG_LEVEL": "WARNING"}
     if args.database_url:
         env["DATABASE_URL"] = args.database_url

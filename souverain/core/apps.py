@@ -7,4 +7,8 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects change logging)
+        from django.apps import apps
+
+        from . import signals
+
+        signals.connect_change_logging(apps.get_models())

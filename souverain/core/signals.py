@@ -1,3 +1,11 @@
+"""Change logging's signal receivers, connected per change-logged model.
+
+Receivers are connected with ``sender=<each ChangeLoggedModel subclass>`` (``connect_change_logging``, called
+from ``CoreConfig.ready``), never for every sender: Django deletes a queryset in one set-based ``DELETE``
+only when no ``pre_delete``/``post_delete`` receiver listens to its model, so a global receiver would make
+every bulk delete (violations, resources, history) load each row into memory first.
+"""
+
 from __future__ import annotations
 
 import json
@@ -34,7 +42,6 @@ def _record(instance: ChangeLoggedModel, action: str, before: dict | None, after
     )
 
 
-@receiver(pre_save)
 def _remember_before(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:
     if raw or not isinstance(instance, ChangeLoggedModel) or instance._state.adding:
         return
@@ -42,7 +49,6 @@ def _remember_before(sender: type, instance: Any, raw: bool = False, **kwargs: A
     instance._changelog_before = _normalise(previous.snapshot()) if previous else None
 
 
-@receiver(post_save)
 def _log_save(sender: type, instance: Any, created: bool, raw: bool = False, **kwargs: Any) -> None:
     if raw or not isinstance(instance, ChangeLoggedModel):
         return
@@ -53,7 +59,6 @@ def _log_save(sender: type, instance: Any, created: bool, raw: bool = False, **k
         _record(instance, ObjectChange.Action.UPDATE, getattr(instance, "_changelog_before", None), after)
 
 
-@receiver(post_delete)
 def _log_delete(sender: type, instance: Any, **kwargs: Any) -> None:
     if isinstance(instance, ChangeLoggedModel):
         _record(instance, ObjectChange.Action.DELETE, _normalise(instance.snapshot()), None)
@@ -67,3 +72,17 @@ def _log_m2m(sender: type, instance: Any, action: str, **kwargs: Any) -> None:
             _record(instance, ObjectChange.Action.UPDATE, before, _normalise(instance.snapshot()))
         return
     instance._changelog_m2m_before = _normalise(instance.snapshot())
+
+
+def connect_change_logging(models: Any) -> list[type]:
+    """Connect the save and delete receivers to every concrete change-logged model; returns those models."""
+    connected = []
+    for model in models:
+        if not issubclass(model, ChangeLoggedModel) or model._meta.abstract or model._meta.proxy:
+            continue
+        uid = f"changelog:{model._meta.label}"
+        pre_save.connect(_remember_before, sender=model, dispatch_uid=uid)
+        post_save.connect(_log_save, sender=model, dispatch_uid=uid)
+        post_delete.connect(_log_delete, sender=model, dispatch_uid=uid)
+        connected.append(model)
+    return connected

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI from the package: a sovereign product loads no third-party script
     "django_filters",
     "django_tables2",
     "django_htmx",
@@ -55,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the application processes themselves (compressed, cached): no web server needed.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -107,6 +110,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise serves the package's static files straight from the apps' folders (no collectstatic step on a
+# fresh machine), gzip-negotiated, cached for an hour by browsers.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_MAX_AGE = 3600
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 
@@ -133,6 +140,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["souverain.tenancy.permissions.RolePermission"],
+    # Served from drf-spectacular-sidecar's static files, never from a CDN; Swagger UI would otherwise send the
+    # schema to validator.swagger.io.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # Knowledge base: the packaged data files, plus an optional directory of operator additions.

@@ -56,16 +56,17 @@ def setup(example: bool, admin_user: str) -> None:
 
 @main.command()
 @click.option("--addr", default=os.environ.get("SOUVERAIN_ADDR", "127.0.0.1:8000"), show_default=True)
-def run(addr: str) -> None:
-    """Serve the API and the portal (embedded default: SQLite and an in-process worker)."""
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Web processes (default: SOUVERAIN_WEB_WORKERS, else 2 × CPUs + 1, at most 8).")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Threads per web process (default: SOUVERAIN_WEB_THREADS, else 4).")
+def run(addr: str, workers: int | None, threads: int | None) -> None:
+    """Serve the API and the portal with gunicorn; without a broker, the embedded worker runs beside it."""
     _django()
-    from django.core.management import call_command
+    from souverain.project.server import serve
 
-    from souverain.jobs.worker import start_in_process_worker
-
-    start_in_process_worker()  # embedded default: jobs and periodic syncs in this process (no-op with Celery)
     console.print(f"Souverain on http://{addr}/  (API docs: http://{addr}/api/docs/)")
-    call_command("runserver", addr, use_reloader=False, use_threading=True)
+    sys.exit(serve(addr, workers=workers, threads=threads))
 
 
 @main.group()

@@ -92,8 +92,13 @@ _default_sqlite = f"sqlite:///{DATA_DIR / 'souverain.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    # WAL lets the in-process worker write while the web server reads.
-    DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 30}
+    # WAL lets the in-process worker write while the web server reads. A transaction takes the write lock when
+    # it begins (IMMEDIATE), waiting up to the busy timeout: a deferred one that read first fails at once with
+    # "database is locked" when another connection wrote in between (a compliance pass while the API writes).
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000",
+        "transaction_mode": "IMMEDIATE", "timeout": 30,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -10,6 +10,9 @@ from django.db import models
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext_lazy as _
 
+# A request id as the change log stores it; longer ids from a client are replaced (see core.middleware).
+REQUEST_ID_MAX_LENGTH = 64
+
 
 class ChangeLoggedModel(models.Model):
     created = models.DateTimeField(auto_now_add=True)
@@ -38,7 +41,7 @@ class ObjectChange(models.Model):
 
     time = models.DateTimeField(auto_now_add=True, db_index=True)
     username = models.CharField(max_length=150, blank=True)
-    request_id = models.CharField(max_length=64, blank=True, db_index=True)
+    request_id = models.CharField(max_length=REQUEST_ID_MAX_LENGTH, blank=True, db_index=True)
     source = models.CharField(max_length=16, blank=True)
     action = models.CharField(max_length=8, choices=Action.choices)
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
@@ -53,6 +56,12 @@ class ObjectChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_repr}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Ids also come from jobs and the CLI: never let one overflow its column (a 500 on PostgreSQL).
+        self.request_id = (self.request_id or "")[:REQUEST_ID_MAX_LENGTH]
+        self.object_repr = (self.object_repr or "")[:200]
+        super().save(*args, **kwargs)
 
     @property
     def changed_fields(self) -> list[str]:

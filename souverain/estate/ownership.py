@@ -14,16 +14,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
+
+from souverain.core.errors import InconsistentData
 
 SINGLE_THRESHOLD = 24.0
 TOTAL_THRESHOLD = 39.0
 CONTROL_THRESHOLD = 50.0
 
 
-class OwnershipCycleError(ValueError):
+class OwnershipCycleError(InconsistentData, ValueError):
+    """An entity that owns or controls itself through a chain: no control chain or look-through is defined.
+
+    Writes refuse cycles (API, estate file); met while computing, it is stored data gone wrong, shown as 409."""
+
     def __init__(self, cycle: list[str]) -> None:
         self.cycle = cycle
         super().__init__("ownership cycle: " + " → ".join(cycle))
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return {"cycle": self.cycle}
 
 
 @dataclass(frozen=True)
@@ -55,34 +66,55 @@ class OwnershipGraph:
 
     def find_cycle(self) -> list[str] | None:
         """Return one ownership/parent cycle as a path, or None."""
+        edges = self._edges()
+        # Iterative depth-first search (1 = on the current path, 2 = done): a long chain cannot exhaust the stack.
+        state: dict[str, int] = {}
+        for root in sorted(edges):
+            if root in state:
+                continue
+            state[root] = 1
+            path = [root]
+            pending = [iter(sorted(edges.get(root, ())))]
+            while pending:
+                nxt = next(pending[-1], None)
+                if nxt is None:
+                    state[path.pop()] = 2
+                    pending.pop()
+                elif state.get(nxt) == 1:
+                    return path[path.index(nxt):] + [nxt]
+                elif nxt not in state:
+                    state[nxt] = 1
+                    path.append(nxt)
+                    pending.append(iter(sorted(edges.get(nxt, ()))))
+        return None
+
+    def find_cycle_through(self, start: str) -> list[str] | None:
+        """A cycle that passes through ``start``, as a path from ``start`` back to it, or None.
+
+        What a write of ``start``'s parent or holders must check: other cycles, if any, are not its doing."""
+        edges = self._edges()
+        previous: dict[str, str] = {}
+        pending = [start]
+        while pending:
+            node = pending.pop()
+            for nxt in sorted(edges.get(node, ())):
+                if nxt == start:
+                    path = [node]
+                    while path[-1] != start:
+                        path.append(previous[path[-1]])
+                    return [*reversed(path), start]
+                if nxt not in previous:
+                    previous[nxt] = node
+                    pending.append(nxt)
+        return None
+
+    def _edges(self) -> dict[str, set[str]]:
         edges: dict[str, set[str]] = {}
         for holding in self.holdings:
             edges.setdefault(holding.owned, set()).add(holding.holder)
         for child, parent in self.parents.items():
             edges.setdefault(child, set()).add(parent)
-        state: dict[str, int] = {}
-        stack: list[str] = []
-
-        def visit(node: str) -> list[str] | None:
-            state[node] = 1
-            stack.append(node)
-            for nxt in sorted(edges.get(node, ())):
-                if state.get(nxt) == 1:
-                    return stack[stack.index(nxt):] + [nxt]
-                if state.get(nxt) is None:
-                    found = visit(nxt)
-                    if found:
-                        return found
-            stack.pop()
-            state[node] = 2
-            return None
-
-        for start in sorted(edges):
-            if state.get(start) is None:
-                found = visit(start)
-                if found:
-                    return found
-        return None
+        return edges
 
     def check_acyclic(self) -> None:
         cycle = self.find_cycle()

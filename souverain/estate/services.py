@@ -16,6 +16,7 @@ from souverain.sovereignty.services import current_knowledge_base
 from . import estatefile, snapshot
 from .exposure import region_profile
 from .models import AvailabilityZone, Certification, Cloud, Datacenter, LegalEntity, Region, Shareholding
+from .ownership import Holding, OwnershipGraph
 from .signals import estate_applied
 
 
@@ -129,6 +130,8 @@ def apply_document(doc: dict[str, Any], *, prune: bool = False) -> ApplyReport:
                 for obj in model.objects.exclude(pk__in=keep):
                     obj.delete()
                     report.count("removed", kind)
+        # The file was checked on its own; with the entities already stored (not pruned) it must still be acyclic.
+        ownership_graph().check_acyclic()
         if report.created or report.updated or report.removed:
             transaction.on_commit(lambda: estate_applied.send_robust(sender=Cloud, report=report))
     return report
@@ -200,6 +203,23 @@ def _sync_certifications(report: ApplyReport, cloud: Cloud, region: Region | Non
     for stale in Certification.objects.filter(cloud=cloud, region=region).exclude(pk__in=keep):
         stale.delete()
         report.count("removed", "certification")
+
+
+def ownership_graph() -> OwnershipGraph:
+    """Who holds and who controls whom, by entity slug, as stored: two queries, whatever the estate's size."""
+    holdings = [Holding(owned, holder, float(capital), float(voting)) for owned, holder, capital, voting
+                in Shareholding.objects.values_list("owned__slug", "holder__slug", "capital", "voting")]
+    parents = dict(LegalEntity.objects.filter(parent__isnull=False).values_list("slug", "parent__slug"))
+    return OwnershipGraph(countries={}, names={}, holdings=holdings, parents=parents)
+
+
+def cycle_with_parent(entity: LegalEntity, parent: LegalEntity | None) -> list[str] | None:
+    """The ownership cycle that giving ``entity`` this parent would close (slugs, from the entity back to it)."""
+    if parent is None:
+        return None
+    graph = ownership_graph()
+    graph.parents[entity.slug] = parent.slug
+    return graph.find_cycle_through(entity.slug)
 
 
 def apply_file(path: str | Path, *, prune: bool = False) -> ApplyReport:

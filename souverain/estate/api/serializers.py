@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from ..models import AvailabilityZone, Certification, Cloud, Datacenter, LegalEntity, Region, Shareholding
+from ..services import cycle_with_parent
 
 
 class ShareholdingSerializer(serializers.ModelSerializer):
@@ -23,6 +25,15 @@ class LegalEntitySerializer(serializers.ModelSerializer):
         model = LegalEntity
         fields = ["id", "slug", "name", "country", "kind", "parent", "dpf_certified", "dpf_since", "dpf_until",
                   "shareholders"]
+
+    def validate_parent(self, parent: LegalEntity | None) -> LegalEntity | None:
+        # A new entity has no holders nor children yet: only an existing one can close a cycle.
+        if self.instance is not None:
+            cycle = cycle_with_parent(self.instance, parent)
+            if cycle:
+                raise serializers.ValidationError(
+                    _("This parent would close an ownership cycle: %(path)s.") % {"path": " → ".join(cycle)})
+        return parent
 
 
 class DatacenterSerializer(serializers.ModelSerializer):

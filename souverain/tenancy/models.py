@@ -11,10 +11,33 @@ from souverain.core.models import ChangeLoggedModel
 from souverain.core.roles import TENANT_ROLES, Role
 
 
+class TenantCategory(models.TextChoices):
+    """Who the tenant is in law: the built-in packs deny only on obligations that bind this category.
+
+    Circular 6282/SG "cloud au centre" (2021, updated 2023) and law SREN art. 31 (2024) bind State
+    administrations and public bodies; LPM/NIS2 bind critical operators to security measures but not to a
+    qualification; HDS and GDPR bind whoever processes health or personal data, whatever its category. Which
+    categories each text binds is data (souverain/policies/packs.yaml), not code: this list only names them.
+    """
+
+    STATE_ADMINISTRATION = "state_administration", _("State administration")
+    PUBLIC_BODY = "public_body", _("Public body")
+    CRITICAL_OPERATOR = "critical_operator", _("Critical operator (OIV/OSE)")
+    REGULATED_HEALTH = "regulated_health", _("Regulated health organisation")
+    REGULATED_FINANCE = "regulated_finance", _("Regulated financial organisation")
+    PRIVATE = "private", _("Private company")
+
+
 class Tenant(ChangeLoggedModel):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
+    # "private" by default: the least-bound category, so no tenant is denied by an obligation it may not have;
+    # an operator sets the category of State administrations and public bodies explicitly.
+    category = models.CharField(
+        max_length=32, choices=TenantCategory.choices, default=TenantCategory.PRIVATE,
+        help_text=_("The tenant's legal category, which decides the regulations that bind it"),
+    )
     # Defaults that every workload of this tenant inherits (policy issue): data classes and requirements.
     default_data_classes = models.JSONField(default=list, blank=True)
     default_requirements = models.JSONField(default=dict, blank=True)

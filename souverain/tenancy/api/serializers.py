@@ -8,7 +8,8 @@ from ..models import Membership, Tenant
 class TenantSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tenant
-        fields = ["id", "slug", "name", "description", "default_data_classes", "default_requirements", "safeguards"]
+        fields = ["id", "slug", "name", "description", "category", "default_data_classes", "default_requirements",
+                  "safeguards"]
 
 
 class MeSerializer(serializers.Serializer):

@@ -13,7 +13,7 @@ from django.db import transaction
 from souverain.sovereignty.kb import KnowledgeBase
 from souverain.sovereignty.services import current_knowledge_base
 
-from . import estatefile, snapshot
+from . import db_snapshot, estatefile
 from .exposure import region_profile
 from .models import AvailabilityZone, Certification, Cloud, Datacenter, LegalEntity, Region, Shareholding
 from .ownership import Holding, OwnershipGraph
@@ -229,5 +229,5 @@ def apply_file(path: str | Path, *, prune: bool = False) -> ApplyReport:
 
 
 def exposure_for_region(region: Region, on: dt.date | None = None, kb: KnowledgeBase | None = None) -> dict[str, Any]:
-    estate = snapshot.from_database()
+    estate = db_snapshot.from_database()
     return region_profile(estate, region.cloud.slug, region.slug, kb or current_knowledge_base(), on)

@@ -1,5 +1,8 @@
-"""The estate as plain data, built from the database or from an estate file, so that exposure analysis
-and placement work the same with or without a database (``souverain place --estate FILE``)."""
+"""The estate as plain data, built from an estate file here or from the database by ``db_snapshot``, so that
+exposure analysis and placement work the same with or without a database (``souverain place --estate FILE``).
+
+A pure module: no Django, no ORM, not even imported inside a function — the database adapter lives on the
+other side of the line, in ``estate/db_snapshot.py`` (``core/tests/test_layering.py`` keeps it so)."""
 
 from __future__ import annotations
 
@@ -178,57 +181,3 @@ def from_document(doc: dict[str, Any]) -> EstateData:
         estate.clouds[cloud.id] = cloud
     return estate
 
-
-def from_database() -> EstateData:
-    from .models import Certification, Cloud, Datacenter, LegalEntity, Shareholding
-
-    estate = EstateData()
-    for entity in LegalEntity.objects.select_related("parent"):
-        estate.entities[entity.slug] = EntityData(
-            id=entity.slug, name=entity.name, country=entity.country, kind=entity.kind,
-            dpf_certified=entity.dpf_certified, dpf_since=entity.dpf_since, dpf_until=entity.dpf_until,
-        )
-        if entity.parent_id:
-            estate.parents[entity.slug] = entity.parent.slug
-    for share in Shareholding.objects.select_related("owned", "holder"):
-        estate.holdings.append(Holding(share.owned.slug, share.holder.slug, float(share.capital), float(share.voting)))
-    for dc in Datacenter.objects.select_related("operator"):
-        estate.datacenters[dc.slug] = DatacenterData(dc.slug, dc.name, dc.operator.slug, dc.country, dc.city, dc.tier)
-    certs = list(Certification.objects.select_related("region"))
-    clouds = Cloud.objects.select_related("operator", "stack_vendor").prefetch_related(
-        "hardware_vendors", "regions__datacenters", "regions__backup_datacenters", "regions__availability_zones"
-    )
-    for cloud in clouds:
-        data = CloudData(
-            id=cloud.slug, name=cloud.name, kind=cloud.kind, operator=cloud.operator.slug,
-            clouds_yaml=cloud.clouds_yaml_entry, endpoint=cloud.endpoint,
-            stack_distribution=cloud.stack_distribution,
-            stack_vendor=cloud.stack_vendor.slug if cloud.stack_vendor_id else None,
-            vendor_access=cloud.vendor_access, hardware_vendors=[v.slug for v in cloud.hardware_vendors.all()],
-            admin_staff_countries=list(cloud.admin_staff_countries),
-            support_staff_countries=list(cloud.support_staff_countries),
-            key_custody=cloud.key_custody, key_custody_country=cloud.key_custody_country, pk=cloud.pk,
-        )
-        for region in cloud.regions.all():
-            data.regions[region.slug] = RegionData(
-                id=region.slug, name=region.name, pk=region.pk,
-                datacenters=[d.slug for d in region.datacenters.all()],
-                backup_datacenters=[d.slug for d in region.backup_datacenters.all()],
-                availability_zones=[z.name for z in region.availability_zones.all()],
-            )
-        estate.clouds[cloud.slug] = data
-    by_pk = {c.pk: c for c in estate.clouds.values()}
-    for cert in certs:
-        cloud_data = by_pk.get(cert.cloud_id)
-        if cloud_data is None:
-            continue
-        item = CertificationData(
-            scheme=cert.scheme, version=cert.version, level=cert.level, scope=cert.scope,
-            valid_from=cert.valid_from, valid_until=cert.valid_until, evidence_url=cert.evidence_url,
-            region=cert.region.slug if cert.region_id else None,
-        )
-        if cert.region_id:
-            cloud_data.regions[cert.region.slug].certifications.append(item)
-        else:
-            cloud_data.certifications.append(item)
-    return estate

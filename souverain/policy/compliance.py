@@ -20,7 +20,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from souverain.estate import snapshot
+from souverain.estate import db_snapshot
 from souverain.sovereignty.services import current_knowledge_base
 
 from . import placement
@@ -107,7 +107,7 @@ def evaluate(*, resource_ids: Iterable[int] | None = None, on: dt.date | None = 
     engine = services.current_engine()
     token = services.estate_token()
     context = placement.cached_context(token, on) or placement.build_context(
-        snapshot.from_database(), current_knowledge_base(), on, token)
+        db_snapshot.from_database(), current_knowledge_base(), on, token)
     cases = {case.key: case for case in context.cases}
     region_keys = {pk: f"{cloud}/{slug}" for pk, cloud, slug in Region.objects.values_list("pk", "cloud__slug", "slug")}
     tenants = _tenant_layers()

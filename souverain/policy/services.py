@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from souverain.core.models import ObjectChange
-from souverain.estate import snapshot
+from souverain.estate import db_snapshot
 from souverain.estate.snapshot import EstateData
 from souverain.sovereignty.kb import KnowledgeBase
 from souverain.sovereignty.services import current_knowledge_base
@@ -91,7 +91,7 @@ def place(raw: Mapping[str, Any], on: dt.date | None = None, *, estate: EstateDa
     if estate is None:
         token = estate_token()
         context = placement.cached_context(token, on) or placement.build_context(
-            snapshot.from_database(), kb or current_knowledge_base(), on, token)
+            db_snapshot.from_database(), kb or current_knowledge_base(), on, token)
     else:
         context = placement.build_context(estate, kb or current_knowledge_base(), on)
     engine = engine or current_engine()

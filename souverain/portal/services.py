@@ -1,6 +1,6 @@
 """What the portal's pages show, assembled from each domain app's services (views stay thin).
 
-The estate pages read the estate once per request as plain data (``estate.snapshot.from_database``) and run the
+The estate pages read the estate once per request as plain data (``estate.db_snapshot.from_database``) and run the
 same exposure analysis the API runs (``estate.exposure.region_profile``) for every region they show, so the map,
 the cloud page and the region page state the same facts as ``/api/regions/<id>/exposure/``.
 """
@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.urls import reverse
 
-from souverain.estate import snapshot
+from souverain.estate import db_snapshot, snapshot
 from souverain.estate.exposure import region_profile
 from souverain.estate.models import Certification, Cloud, Region
 from souverain.inventory.models import Resource
@@ -55,7 +55,7 @@ class EstateContext:
 
 
 def estate_context(on: dt.date, only_cloud: str | None = None, only_region: int | None = None) -> EstateContext:
-    estate = snapshot.from_database()
+    estate = db_snapshot.from_database()
     kb = current_knowledge_base()
     context = EstateContext(estate, kb, on)
     for cloud, region in estate.regions():

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from souverain.estate import snapshot
+from souverain.estate import db_snapshot
 from souverain.portal import graphs
 from souverain.sovereignty.services import current_knowledge_base
 
 
 @pytest.mark.django_db
 def test_the_international_operator_graph_walks_four_levels_to_the_general_partner(example_estate: None) -> None:
-    estate = snapshot.from_database()
+    estate = db_snapshot.from_database()
     kb = current_knowledge_base()
     chain = ["hexagone-intl-cloud", "hexagone-telecom"]
     graph = graphs.ownership_graph(estate, "hexagone-intl-cloud", kb.eu_countries, chain)
@@ -36,6 +36,6 @@ def test_the_international_operator_graph_walks_four_levels_to_the_general_partn
 
 @pytest.mark.django_db
 def test_an_operator_without_shareholders_is_a_single_node(example_estate: None) -> None:
-    estate = snapshot.from_database()
+    estate = db_snapshot.from_database()
     graph = graphs.ownership_graph(estate, "gh-saint-martin", current_knowledge_base().eu_countries)
     assert [n.id for n in graph.nodes] == ["gh-saint-martin"] and graph.edges == []

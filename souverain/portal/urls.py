@@ -4,7 +4,7 @@ the ``portal`` namespace so their names never clash with the API router's (``clo
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from .views import compliance, estate, inventory, placement, sync
+from .views import account, compliance, estate, inventory, placement, sync
 from .views.static import serve_static
 
 pages = [
@@ -19,6 +19,7 @@ pages = [
     path("compliance/upload/", compliance.PolicyUploadView.as_view(), name="policy-upload"),
     path("sync/", sync.SyncView.as_view(), name="sync"),
     path("sync/jobs/", sync.SyncJobsView.as_view(), name="sync-jobs"),
+    path("password/", account.PasswordChangeView.as_view(), name="password"),
 ]
 
 urlpatterns = [

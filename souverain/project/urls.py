@@ -29,6 +29,11 @@ api_patterns = [
     path("docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
+# Styled pages in the user's language for the portal, JSON under /api/ (souverain/portal/views/errors.py).
+handler403 = "souverain.portal.views.errors.permission_denied"
+handler404 = "souverain.portal.views.errors.page_not_found"
+handler500 = "souverain.portal.views.errors.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/", include(api_patterns)),

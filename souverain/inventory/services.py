@@ -47,13 +47,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from souverain.connectors import Connector, ConnectorError, NotSupported, available_providers, get_connector
+from souverain.connectors import Connector, ConnectorError, NotSupported, get_connector
 from souverain.estate.models import Cloud, Region
 from souverain.jobs import db, locks
 from souverain.jobs import services as jobs
 from souverain.jobs.models import Job
 
-from . import bulk
+from . import bulk, credentials
 from . import kinds as K
 from .models import ProjectMapping, Resource, ResourceChange, SyncState
 from .signals import inventory_changed
@@ -122,10 +122,11 @@ def forget_connector(cloud: Cloud, region: Region) -> None:
 
 
 def syncable_clouds() -> list[Cloud]:
-    """Clouds with a connector for their kind, a way to authenticate, and at least one region."""
-    providers = set(available_providers())
-    return [c for c in Cloud.objects.prefetch_related("regions").order_by("slug")
-            if c.kind in providers and (c.clouds_yaml_entry or c.credentials_encrypted) and c.regions.all()]
+    """Clouds with a connector for their kind, credentials this process can find (``credentials.locate``: a
+    clouds.yaml entry named but absent here is "not configured"), and at least one region."""
+    clouds = [c for c in Cloud.objects.prefetch_related("regions").order_by("slug") if c.regions.all()]
+    located = credentials.locate_all(clouds)
+    return [c for c in clouds if located[c.pk].configured]
 
 
 def validate_sync_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -161,7 +162,9 @@ def request_sync(clouds: Iterable[str] = (), *, full: bool = False, kinds: Itera
 def schedule_syncs(full: bool) -> list[Job]:
     """The periodic sync: one job per cloud in scale mode (so clouds spread over the workers), one job for
     all clouds in the embedded default (whose single worker runs them in parallel threads). Skips a cloud
-    that already has a sync of the same sort waiting, so a slow cloud does not pile up jobs."""
+    that already has a sync of the same sort waiting, so a slow cloud does not pile up jobs, and a cloud whose
+    credentials this process cannot find (``credentials``): it is shown "not configured" on the sync page rather
+    than failing, and logged as failing, at every tick."""
     recovered = jobs.recover_interrupted()  # in scale mode nothing else notices a job whose worker died
     if recovered:
         log.warning("marked %d interrupted job(s) failed", recovered)
@@ -241,9 +244,14 @@ class SyncRun:
     def run(self, clouds: list[Cloud]) -> None:
         regions = {c.pk: list(c.regions.order_by("slug")) for c in clouds}
         self.units_total = sum(len(r) for r in regions.values()) * len(self.kinds) or 1
+        # Which credentials this process uses, recorded with each part: a sync run elsewhere (the CLI, another
+        # worker) may read another clouds.yaml, and the job says which one.
+        located = credentials.locate_all(clouds) if self.reporter else {}
         for cloud in clouds:
+            source = located[cloud.pk].detail if cloud.pk in located else ""
             for region in regions[cloud.pk]:
-                self._part(f"{cloud.slug}/{region.slug}", state="queued", done=0, total=len(self.kinds), kinds={})
+                self._part(f"{cloud.slug}/{region.slug}", state="queued", done=0, total=len(self.kinds), kinds={},
+                           credentials=source)
         work = [(cloud, regions[cloud.pk]) for cloud in clouds]
         _run_all(self._sync_cloud, work, self.cloud_threads)
         if self.changed:
@@ -532,13 +540,21 @@ def run_sync(job: Job, reporter: jobs.Reporter, *, connector_factory: ConnectorF
     slugs = params.get("clouds") or []
     clouds = [c for c in syncable_clouds() if not slugs or c.slug in slugs]
     skipped = sorted(set(slugs) - {c.slug for c in clouds})
+    named = {c.slug: c for c in Cloud.objects.filter(slug__in=skipped).prefetch_related("regions")}
+    located = credentials.locate_all(list(named.values()))
     for slug in skipped:
-        reporter.error("not syncable: no connector for its kind, no credentials or clouds.yaml entry, or no region",
-                       cloud=slug)
+        cloud = named.get(slug)
+        source = located.get(cloud.pk) if cloud else None
+        if source is not None and not source.configured:
+            reporter.error(f"not configured: {source.detail}. {source.hint}".strip(), cloud=slug)
+        else:
+            reporter.error("not syncable: the cloud has no region" if cloud else "not syncable: no such cloud",
+                           cloud=slug)
     run = SyncRun(job_id=job.pk, reporter=reporter, full=bool(params.get("full")), kinds=params.get("kinds") or None,
                   connector_factory=connector_factory)
     if not clouds and not slugs:
-        reporter.set_progress(1.0, "no cloud to sync: none has a connector, credentials and a region")
+        reporter.set_progress(1.0, "no cloud to sync: none has a connector, credentials found by this process and"
+                                   " a region (see the sync page)")
     run.run(clouds)
     attempted = run.units_total if clouds else 0
     if (skipped and not clouds) or (attempted and run.totals["failed_kinds"] >= attempted):

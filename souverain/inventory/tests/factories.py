@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import yaml
 from django.utils import timezone
 
 from souverain.connectors import ConnectorError
@@ -23,6 +25,16 @@ def make_cloud(slug: str = "alpha", regions: tuple[str, ...] = ("r1",), kind: st
     for region in regions:
         Region.objects.create(cloud=cloud, slug=region, name=region)
     return cloud
+
+
+def write_clouds_yaml(directory: Path, *entries: str) -> Path:
+    """A clouds.yaml with these entries (placeholder credentials): what ``credentials.locate`` looks for."""
+    path = directory / "clouds.yaml"
+    clouds = {name: {"auth": {"auth_url": "http://127.0.0.1:9/v3", "username": "u", "password": "p",
+                              "project_name": "p", "user_domain_name": "Default", "project_domain_name": "Default"}}
+              for name in entries}
+    path.write_text(yaml.safe_dump({"clouds": clouds}))
+    return path
 
 
 def make_resource(cloud: Cloud, *, kind: str = "server", external_id: str = "id-1", name: str = "vm",

@@ -13,7 +13,7 @@ from souverain.connectors import NotSupported, Unavailable
 from ..models import ProjectMapping, Resource, ResourceChange, SyncState
 from ..services import SyncRun, attribute_changes, digest, last_seen, listing_times
 from ..signals import inventory_changed
-from .factories import FakeConnector, make_cloud
+from .factories import FakeConnector, make_cloud, write_clouds_yaml
 
 KINDS = ["server", "volume", "network", "flavor"]
 
@@ -36,7 +36,13 @@ def present(kind: str = "server") -> set[str]:
 
 
 @pytest.fixture
-def cloud(db):
+def clouds_yaml(tmp_path, monkeypatch):
+    """This process's clouds.yaml names the test clouds: syncs only take clouds whose credentials they find."""
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(write_clouds_yaml(tmp_path, "alpha", "a", "b", "no-region")))
+
+
+@pytest.fixture
+def cloud(db, clouds_yaml):
     return make_cloud("alpha")
 
 
@@ -337,7 +343,7 @@ def test_a_sync_job_records_progress_counts_and_errors_per_part(cloud, monkeypat
 
 
 @pytest.mark.django_db
-def test_the_schedule_queues_one_job_per_cloud_in_scale_mode_and_one_for_all_otherwise(settings):
+def test_the_schedule_queues_one_job_per_cloud_in_scale_mode_and_one_for_all_otherwise(settings, clouds_yaml):
     from souverain.jobs.models import Job
 
     from ..services import schedule_syncs

@@ -1,4 +1,5 @@
-"""Sync status: last sync per cloud, stale parts with their errors, and running jobs polled with HTMX."""
+"""Sync status: where each cloud's credentials come from, last sync per cloud, stale parts with their errors, and
+running jobs polled with HTMX."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.views.generic import TemplateView
 
 from souverain.core.roles import OPERATOR_ROLES, Role
 from souverain.estate.models import Cloud
+from souverain.inventory import credentials
 from souverain.inventory import services as inventory
 from souverain.tenancy.permissions import Access, PortalAccessMixin
 
@@ -29,6 +31,12 @@ class SyncView(PortalAccessMixin, RoleContextMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.update(services.sync_status())
+        # Where each cloud's credentials come from, as this server process finds them (a CLI sync may read
+        # another clouds.yaml): "found at /path", "encrypted in the database", or what is missing and a hint.
+        located = credentials.locate_all([entry["cloud"] for entry in context["clouds"]])
+        for entry in context["clouds"]:
+            entry["credentials"] = located[entry["cloud"].pk]
+        context["not_configured"] = [entry for entry in context["clouds"] if not entry["credentials"].configured]
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

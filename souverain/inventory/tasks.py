@@ -15,7 +15,8 @@ from souverain.jobs.services import Reporter
 from . import services
 
 
-@register(services.JOB_KIND, validate=services.validate_sync_params)
+# Idempotent: a sync reads the cloud again and writes what differs, so a sync whose worker died is queued again.
+@register(services.JOB_KIND, validate=services.validate_sync_params, idempotent=True)
 def sync(job: Job, reporter: Reporter) -> None:
     services.run_sync(job, reporter)
 

@@ -2,7 +2,7 @@
 
 An app registers its job kinds when it is loaded (``AppConfig.ready`` imports its ``tasks`` module):
 
-    @register("inventory.sync", validate=validate_sync_params)
+    @register("inventory.sync", validate=validate_sync_params, idempotent=True)
     def sync(job: Job, reporter: Reporter) -> None: ...
 
 The handler runs in whatever worker claimed the job; it reports progress, counts and errors through the
@@ -29,17 +29,21 @@ class JobType:
     kind: str
     handler: Handler
     validate: Validator | None = None
+    #: Safe to run again from the start after its worker died mid-way (a sync, a compliance pass): a job whose
+    #: lease expired is queued again; any other is marked failed, since running it twice could act twice.
+    idempotent: bool = False
 
 
 _types: dict[str, JobType] = {}
 
 
-def register(kind: str, *, validate: Validator | None = None) -> Callable[[Handler], Handler]:
+def register(kind: str, *, validate: Validator | None = None,
+             idempotent: bool = False) -> Callable[[Handler], Handler]:
     def decorate(handler: Handler) -> Handler:
         known = _types.get(kind)
         if known is not None and known.handler is not handler:
             raise ValueError(f"job kind {kind!r} is already handled by {known.handler.__qualname__}")
-        _types[kind] = JobType(kind, handler, validate)
+        _types[kind] = JobType(kind, handler, validate, idempotent)
         return handler
 
     return decorate

@@ -5,6 +5,14 @@
 polls the queued rows. Either way the worker calls ``run_job(job_id)``, which claims the row with one
 conditional UPDATE (so a job delivered twice runs once), runs the registered handler with a
 ``Reporter``, and records the outcome.
+
+Leases. A claimed job is leased to its worker for ``job_lease()`` seconds (``SOUVERAIN_JOB_LEASE``), renewed
+by a heartbeat thread every fifth of that, whatever the handler is doing. A job whose lease expired belongs
+to a worker that died (kill -9, a lost machine, a crashed engine): ``recover_interrupted`` - called by a
+timer of its own, never by the worker, so a busy or dead worker does not delay it - queues it again when its
+kind is idempotent (a sync, a compliance pass) and marks it failed, saying which worker stopped when,
+otherwise. Every claim increments ``attempts``, and every write a worker makes to its job is conditional on
+the attempt it claimed: a worker that stalled past its lease finds its job taken and writes nothing more.
 """
 
 from __future__ import annotations
@@ -30,8 +38,11 @@ from .models import Job
 
 log = logging.getLogger(__name__)
 
-#: A running job whose heartbeat is older than this belongs to a worker that died; it may be claimed again.
-STALE_AFTER = dt.timedelta(seconds=180)
+#: Seconds a claimed job stays its worker's without a heartbeat, unless ``SOUVERAIN_JOB_LEASE`` says otherwise.
+DEFAULT_LEASE = 15.0
+#: An idempotent job whose worker died this many times is failed rather than queued again (it may be what kills
+#: its workers, e.g. a policy that crashes the engine).
+MAX_ATTEMPTS = 3
 #: Progress is written to the job row at most this often (seconds): the portal polls, nobody needs more.
 FLUSH_EVERY = 0.5
 
@@ -40,6 +51,14 @@ MAX_ERRORS = 200  # per job: a cloud answering 500 to everything must not grow t
 
 class RetryLater(Exception):
     """The job cannot run now (a lock is busy, the database is unreachable): queue it again, later."""
+
+
+class LeaseLost(Exception):
+    """The job's lease expired while its worker still ran it, and the job was recovered or taken over."""
+
+
+def job_lease() -> dt.timedelta:
+    return dt.timedelta(seconds=float(getattr(settings, "SOUVERAIN_JOB_LEASE", DEFAULT_LEASE)))
 
 
 def celery_enabled() -> bool:
@@ -77,21 +96,26 @@ def submit(kind: str, params: dict[str, Any] | None = None, *, requested_by: str
 
 
 def _send_to_celery(job_id: int) -> None:
-    from souverain.project.celery import app
+    # Celery's current app, not the project's module: the project makes its app current when Django's settings
+    # load in scale mode (souverain/project/__init__.py), and the domain stays below the project.
+    from celery import current_app
 
-    app.send_task("souverain.jobs.tasks.run_job", args=[job_id])
+    current_app.send_task("souverain.jobs.tasks.run_job", args=[job_id])
 
 
 # --- running -----------------------------------------------------------------------------------------------
 
 
+def _lease_expired(now: dt.datetime) -> Q:
+    return Q(status=Job.Status.RUNNING) & (Q(heartbeat__lt=now - job_lease()) | Q(heartbeat__isnull=True))
+
+
 def claim(job_id: int, worker: str) -> Job | None:
-    """Take a queued job (or a running one whose worker stopped beating); None when another worker has it."""
+    """Take a queued job (or a running one whose lease expired); None when another worker has it."""
     now = timezone.now()
-    taken = Job.objects.filter(
-        Q(status=Job.Status.QUEUED) | Q(status=Job.Status.RUNNING, heartbeat__lt=now - STALE_AFTER), pk=job_id
-    ).update(status=Job.Status.RUNNING, started=now, heartbeat=now, finished=None, worker=worker[:200],
-             attempts=F("attempts") + 1)
+    taken = Job.objects.filter(Q(status=Job.Status.QUEUED) | _lease_expired(now), pk=job_id).update(
+        status=Job.Status.RUNNING, started=now, heartbeat=now, finished=None, worker=worker[:200],
+        attempts=F("attempts") + 1)
     return Job.objects.get(pk=job_id) if taken else None
 
 
@@ -112,7 +136,8 @@ def run_job(job_id: int, *, worker: str | None = None) -> Job | None:
         with acting_as(job.requested_by or "system", "job"):
             handler(job, reporter)
     except RetryLater as exc:
-        requeue(job.pk, f"waiting: {exc}")
+        beating.stop()
+        requeue(job.pk, f"waiting: {exc}", attempt=job.attempts)
         raise
     except Exception as exc:  # noqa: BLE001 - whatever broke, the job row must say so
         log.exception("job %s (%s) failed", job.pk, job.kind)
@@ -122,34 +147,43 @@ def run_job(job_id: int, *, worker: str | None = None) -> Job | None:
         reporter.finish()
     finally:
         beating.stop()
+    if reporter.lost:
+        log.error("job %s (%s): its lease expired while this worker ran it; the outcome here is discarded",
+                  job.pk, job.kind)
     job.refresh_from_db()
     return job
 
 
 class _Heartbeat(threading.Thread):
-    """Keeps the job's heartbeat fresh while the handler waits on something slow (a lock, a long page)."""
-
-    INTERVAL = 30.0
+    """Renews the job's lease every fifth of it, whatever the handler does (waits on a lock, a long page, a
+    long statement): only a dead or frozen process stops beating."""
 
     def __init__(self, reporter: Reporter) -> None:
         super().__init__(name=f"job-{reporter.job_id}-heartbeat", daemon=True)
         self.reporter = reporter
+        self.interval = max(0.2, job_lease().total_seconds() / 5)
         self._stopped = threading.Event()
 
     @db.in_thread
     def run(self) -> None:
-        while not self._stopped.wait(self.INTERVAL):
+        while not self._stopped.wait(self.interval):
             try:
-                self.reporter.flush(force=True)
-            except Exception:  # noqa: BLE001 - a missed beat is not worth killing the job for
+                if not self.reporter.beat():
+                    return  # the lease was lost: the reporter says so, nothing more to renew
+            except Exception:  # noqa: BLE001 - a missed beat is not worth killing the job for; the next may pass
                 log.warning("job %s: heartbeat failed", self.reporter.job_id, exc_info=True)
 
     def stop(self) -> None:
         self._stopped.set()
+        self.join(timeout=5)
 
 
-def requeue(job_id: int, message: str = "") -> None:
-    Job.objects.filter(pk=job_id).update(status=Job.Status.QUEUED, heartbeat=None, message=message[:300])
+def requeue(job_id: int, message: str = "", *, attempt: int | None = None) -> bool:
+    """Queue a job again; with ``attempt``, only if that claim still holds it (a worker putting its job back)."""
+    rows = Job.objects.filter(pk=job_id)
+    if attempt is not None:
+        rows = rows.filter(status=Job.Status.RUNNING, attempts=attempt)
+    return bool(rows.update(status=Job.Status.QUEUED, heartbeat=None, message=message[:300]))
 
 
 def next_queued() -> Job | None:
@@ -157,11 +191,36 @@ def next_queued() -> Job | None:
 
 
 def recover_interrupted() -> int:
-    """Mark failed the running jobs whose worker stopped beating (the process was killed mid-job)."""
+    """Recover the running jobs whose lease expired (their worker died mid-job); returns how many.
+
+    An idempotent kind is queued again (and handed to the workers), up to ``MAX_ATTEMPTS`` claims; any other
+    job is marked failed with the worker and the time of its last heartbeat. Each row is updated only if it
+    is still the same expired claim, so a worker that beats again at that moment keeps its job.
+    """
     now = timezone.now()
-    return Job.objects.filter(status=Job.Status.RUNNING, heartbeat__lt=now - STALE_AFTER).update(
-        status=Job.Status.FAILED, finished=now, message="interrupted: the worker running it stopped"
-    )
+    lease = job_lease()
+    recovered = 0
+    expired = Job.objects.filter(_lease_expired(now)).values_list("pk", "kind", "attempts", "worker", "heartbeat")
+    for pk, kind, attempts, worker, heartbeat in list(expired):
+        last = heartbeat.isoformat(timespec="seconds") if heartbeat else "never"
+        why = f"worker {worker or '?'} stopped renewing its {lease.total_seconds():g} s lease (last heartbeat {last})"
+        try:
+            idempotent = registry.get(kind).idempotent
+        except ValueError:
+            idempotent = False  # a kind no process here knows: nobody can run it again
+        same_claim = Job.objects.filter(_lease_expired(now), pk=pk, attempts=attempts)
+        if idempotent and attempts < MAX_ATTEMPTS:
+            taken = same_claim.update(status=Job.Status.QUEUED, heartbeat=None,
+                                      message=f"queued again: {why}"[:300])
+            if taken:
+                enqueue(Job(pk=pk))
+        else:
+            reason = f"interrupted: {why}" + (f"; gave up after {attempts} attempts" if idempotent else "")
+            taken = same_claim.update(status=Job.Status.FAILED, finished=now, message=reason[:300])
+        if taken:
+            log.warning("job %s (%s) recovered: %s", pk, kind, why)
+        recovered += taken
+    return recovered
 
 
 def wait_for(job_id: int, timeout: float, interval: float = 0.5) -> Job:
@@ -179,6 +238,9 @@ class Reporter:
 
     def __init__(self, job: Job) -> None:
         self.job_id = job.pk
+        #: The claim this reporter writes for: once the job was recovered or taken over, nothing is written.
+        self.attempt = job.attempts
+        self.lost = False
         self._lock = threading.Lock()
         self.counts: Counter[str] = Counter(job.counts or {})
         self.errors: list[dict[str, Any]] = list(job.errors or [])
@@ -221,13 +283,27 @@ class Reporter:
             values = {"counts": dict(self.counts), "errors": list(self.errors), "progress": self.progress,
                       "message": self.message, "heartbeat": timezone.now(),
                       "detail": {k: dict(v) for k, v in self.detail.items()}}
-        with db.turn():
-            Job.objects.filter(pk=self.job_id).update(**values)
+        self._write(**values)
+
+    def beat(self) -> bool:
+        """Renew the lease; False once it is lost."""
+        return self._write(heartbeat=timezone.now())
 
     def finish(self, status: str | None = None) -> None:
         outcome = status or self.outcome or (Job.Status.PARTIAL if self.errors else Job.Status.SUCCEEDED)
         if outcome != Job.Status.FAILED:
             self.progress = 1.0
         self.flush(force=True)
+        self._write(status=outcome, finished=timezone.now())
+
+    def _write(self, **values: Any) -> bool:
+        if self.lost:
+            return False
         with db.turn():
-            Job.objects.filter(pk=self.job_id).update(status=outcome, finished=timezone.now())
+            mine = Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING, attempts=self.attempt)
+            if mine.update(**values):
+                return True
+        self.lost = True
+        log.error("job %s: lost its lease (recovered or taken over by another worker); this worker stops writing",
+                  self.job_id)
+        return False

@@ -36,6 +36,12 @@ def run_job(self, job_id: int) -> str | None:  # noqa: ANN001 - Celery's bound t
     if job is None and (self.request.delivery_info or {}).get("redelivered") and \
             Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).exists():
         # Redelivered because its worker was lost, but the row still says running: come back once the
-        # heartbeat has had time to go stale, and take the job over then (``claim`` allows it).
-        raise self.retry(countdown=services.STALE_AFTER.total_seconds() + backoff(self.request.retries))
+        # lease has had time to expire, and take the job over then (``claim`` allows it).
+        raise self.retry(countdown=services.job_lease().total_seconds() + backoff(self.request.retries))
     return job.status if job is not None else None
+
+
+@shared_task(name="souverain.jobs.tasks.recover_interrupted", ignore_result=True)
+def recover_interrupted() -> int:
+    """Beat's entry in scale mode (every third of the lease): jobs whose worker died are queued again or failed."""
+    return services.recover_interrupted()

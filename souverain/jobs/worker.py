@@ -1,10 +1,18 @@
-"""The in-process worker and scheduler of the embedded default (``souverain run`` without a broker).
+"""The in-process worker, scheduler and recovery timer of the embedded default (``souverain run`` without a broker).
 
-One daemon thread runs queued jobs one after the other (a sync job itself runs its clouds in parallel
-threads) and fires the periodic entries of ``CELERY_BEAT_SCHEDULE`` - the same schedule Celery beat uses
-in scale mode, so both modes sync on the same rhythm. It polls the job table, and ``wake()`` (called when
-a job is queued in this process) spares the wait. With ``CELERY_BROKER_URL`` set it does not start:
-Celery workers and beat do this work.
+Three daemon threads, so that none waits for another:
+
+- the worker runs queued jobs one after the other (a sync job itself runs its clouds in parallel threads). It
+  polls the job table, and ``wake()`` (called when a job is queued in this process) spares the wait;
+- the scheduler fires the periodic entries of ``CELERY_BEAT_SCHEDULE`` - the same schedule Celery beat uses
+  in scale mode, so both modes sync on the same rhythm. The entries only queue jobs;
+- the recovery timer recovers, every third of the job lease, the jobs whose worker died (this process's
+  before a restart, or a ``souverain sync`` killed mid-way): see ``services.recover_interrupted``. It used to
+  be a scheduler entry run by the worker thread, so a killed job waited for the worker to finish its current
+  job and for the next sync tick (minutes); now a job is recovered within its lease.
+
+With ``CELERY_BROKER_URL`` set none of them starts: Celery workers and beat (which has the recovery entry) do
+this work.
 """
 
 from __future__ import annotations
@@ -13,65 +21,53 @@ import importlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from . import services
 
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 2.0
+#: The beat entry that the recovery timer replaces in the in-process mode.
+RECOVERY_TASK = "souverain.jobs.tasks.recover_interrupted"
 
 _lock = threading.Lock()
 _worker: InProcessWorker | None = None
+_helpers: list[_Loop] = []
 
 
-class InProcessWorker(threading.Thread):
-    def __init__(self, *, poll_interval: float = POLL_INTERVAL, schedule: bool = True) -> None:
-        super().__init__(name="souverain-worker", daemon=True)
-        self.poll_interval = poll_interval
-        self.schedule = _schedule() if schedule else []
+class _Loop(threading.Thread):
+    """A daemon thread calling ``tick`` until stopped, every ``interval`` seconds or when woken."""
+
+    def __init__(self, name: str, interval: float) -> None:
+        super().__init__(name=name, daemon=True)
+        self.interval = interval
         self._wake = threading.Event()
         self._stopped = threading.Event()
 
+    def tick(self) -> bool:
+        """One round; True when there may be more to do at once (no wait)."""
+        raise NotImplementedError
+
     def run(self) -> None:
         try:
-            recovered = services.recover_interrupted()
-            if recovered:
-                log.warning("marked %d interrupted job(s) failed", recovered)
-        except Exception:  # noqa: BLE001 - the database may not be migrated yet; the loop retries
-            log.warning("could not check for interrupted jobs", exc_info=True)
-        while not self._stopped.is_set():
-            ran = False
-            try:
-                close_old_connections()
-                self._fire_due_entries()
-                job = services.next_queued()
-                if job is not None:
-                    ran = True
-                    try:
-                        services.run_job(job.pk)
-                    except services.RetryLater as exc:
-                        log.info("job %s put back in the queue: %s", job.pk, exc)
-                        self._stopped.wait(self.poll_interval)  # do not spin on a busy lock
-            except Exception:  # noqa: BLE001 - the worker outlives any one failure
-                log.exception("in-process worker: unexpected error")
-            if not ran:
-                self._wake.wait(self.poll_interval)
-                self._wake.clear()
-
-    def _fire_due_entries(self) -> None:
-        now = time.monotonic()
-        for entry in self.schedule:
-            if now >= entry["next"]:
-                entry["next"] = now + entry["every"]
+            while not self._stopped.is_set():
+                busy = False
                 try:
-                    entry["call"](*entry["args"], **entry["kwargs"])
-                except Exception:  # noqa: BLE001
-                    log.exception("scheduled %s failed", entry["name"])
+                    close_old_connections()
+                    busy = self.tick()
+                except Exception:  # noqa: BLE001 - the thread outlives any one failure
+                    log.exception("%s: unexpected error", self.name)
+                if not busy:
+                    self._wake.wait(self.interval)
+                    self._wake.clear()
+        finally:
+            connection.close()
 
     def wake(self) -> None:
         self._wake.set()
@@ -82,11 +78,61 @@ class InProcessWorker(threading.Thread):
         self.join(timeout)
 
 
+class InProcessWorker(_Loop):
+    def __init__(self, *, poll_interval: float = POLL_INTERVAL) -> None:
+        super().__init__("souverain-worker", poll_interval)
+
+    def tick(self) -> bool:
+        job = services.next_queued()
+        if job is None:
+            return False
+        try:
+            services.run_job(job.pk)
+        except services.RetryLater as exc:
+            log.info("job %s put back in the queue: %s", job.pk, exc)
+            self._stopped.wait(self.interval)  # do not spin on a busy lock
+        return True
+
+
+class Recovery(_Loop):
+    """Recovers the jobs whose lease expired; at start, then every third of the lease."""
+
+    def __init__(self) -> None:
+        super().__init__("souverain-job-recovery", services.job_lease().total_seconds() / 3)
+
+    def tick(self) -> bool:
+        recovered = services.recover_interrupted()
+        if recovered:
+            log.warning("recovered %d job(s) whose worker stopped", recovered)
+        return False
+
+
+class Scheduler(_Loop):
+    """Fires the due entries of the beat schedule (each only queues jobs)."""
+
+    def __init__(self, entries: list[dict[str, Any]]) -> None:
+        super().__init__("souverain-scheduler", 1.0)
+        self.entries = entries
+
+    def tick(self) -> bool:
+        now = time.monotonic()
+        for entry in self.entries:
+            if now >= entry["next"]:
+                entry["next"] = now + entry["every"]
+                try:
+                    entry["call"](*entry["args"], **entry["kwargs"])
+                except Exception:  # noqa: BLE001
+                    log.exception("scheduled %s failed", entry["name"])
+        return False
+
+
 def _schedule() -> list[dict[str, Any]]:
-    """The beat schedule's entries with a fixed interval, as callables (tasks run in this thread)."""
+    """The beat schedule's entries with a fixed interval, as callables (tasks run in the scheduler's thread)."""
     entries = []
     at_start = getattr(settings, "SOUVERAIN_SYNC_AT_START", True)
     for name, entry in (getattr(settings, "CELERY_BEAT_SCHEDULE", {}) or {}).items():
+        if entry["task"] == RECOVERY_TASK:
+            continue  # the recovery timer's job here
         every = entry.get("schedule")
         if isinstance(every, timedelta):
             every = every.total_seconds()
@@ -95,8 +141,9 @@ def _schedule() -> list[dict[str, Any]]:
             continue
         module, _, attr = entry["task"].rpartition(".")
         task = getattr(importlib.import_module(module), attr)
+        call: Callable[..., Any] = getattr(task, "run", task)
         entries.append({
-            "name": name, "every": float(every), "call": getattr(task, "run", task),
+            "name": name, "every": float(every), "call": call,
             "args": list(entry.get("args", ())), "kwargs": dict(entry.get("kwargs", {})),
             # The shortest entry (the incremental sync) fires at start, so a fresh server fills its inventory.
             "next": time.monotonic() + float(every),
@@ -107,23 +154,31 @@ def _schedule() -> list[dict[str, Any]]:
 
 
 def start_in_process_worker(*, poll_interval: float = POLL_INTERVAL, schedule: bool = True) -> InProcessWorker | None:
-    """Start the worker thread once per process; None in scale mode (Celery runs the jobs)."""
+    """Start the worker, the recovery timer and (with ``schedule``) the scheduler, once per process.
+
+    Returns the worker thread; None in scale mode (Celery runs the jobs).
+    """
     global _worker
     if services.celery_enabled():
         return None
     with _lock:
         if _worker is None or not _worker.is_alive():
-            _worker = InProcessWorker(poll_interval=poll_interval, schedule=schedule)
-            _worker.start()
+            for helper in _helpers:
+                helper.stop()
+            _helpers[:] = [Recovery(), *([Scheduler(_schedule())] if schedule else [])]
+            _worker = InProcessWorker(poll_interval=poll_interval)
+            for thread in (*_helpers, _worker):
+                thread.start()
         return _worker
 
 
 def stop_in_process_worker() -> None:
     global _worker
     with _lock:
-        if _worker is not None:
-            _worker.stop()
-            _worker = None
+        for thread in (*_helpers, *([_worker] if _worker is not None else [])):
+            thread.stop()
+        _helpers.clear()
+        _worker = None
 
 
 def wake() -> None:

@@ -37,7 +37,8 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
     return {"trigger": trigger, "resource_ids": ids, "on": params.get("on")}
 
 
-@register(JOB_KIND, validate=validate_params)
+# Idempotent: a pass writes set differences, so a pass whose worker died is queued again.
+@register(JOB_KIND, validate=validate_params, idempotent=True)
 def run(job: Job, reporter: Reporter) -> None:
     import datetime as dt
 

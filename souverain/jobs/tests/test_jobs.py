@@ -54,11 +54,51 @@ def test_a_running_job_whose_worker_died_can_be_claimed_again_or_is_recovered():
     job = services.create_job("test.echo")
     assert services.claim(job.pk, "w1") is not None
     assert services.claim(job.pk, "w2") is None  # its worker is alive (fresh heartbeat)
-    Job.objects.filter(pk=job.pk).update(heartbeat=job.created - services.STALE_AFTER * 2)
+    Job.objects.filter(pk=job.pk).update(heartbeat=job.created - services.job_lease() * 2)
     assert services.claim(job.pk, "w2").attempts == 2
-    Job.objects.filter(pk=job.pk).update(heartbeat=job.created - services.STALE_AFTER * 2)
+    Job.objects.filter(pk=job.pk).update(heartbeat=job.created - services.job_lease() * 2)
     assert services.recover_interrupted() == 1
     assert Job.objects.get(pk=job.pk).status == Job.Status.FAILED
+
+
+@registry.register("test.echo-idempotent", idempotent=True)
+def _echo_again(job: Job, reporter: services.Reporter) -> None:
+    reporter.add(done=1)
+
+
+def _expire(job: Job) -> None:
+    Job.objects.filter(pk=job.pk).update(heartbeat=job.created - services.job_lease() * 2)
+
+
+@pytest.mark.django_db
+def test_an_idempotent_job_is_queued_again_until_it_has_killed_too_many_workers():
+    job = services.create_job("test.echo-idempotent")
+    for attempt in range(1, services.MAX_ATTEMPTS + 1):
+        assert services.claim(job.pk, f"w{attempt}").attempts == attempt
+        _expire(job)
+        assert services.recover_interrupted() == 1
+        job.refresh_from_db()
+        if attempt < services.MAX_ATTEMPTS:
+            assert job.status == Job.Status.QUEUED and f"worker w{attempt} stopped" in job.message
+    assert job.status == Job.Status.FAILED and f"gave up after {services.MAX_ATTEMPTS} attempts" in job.message
+    assert services.recover_interrupted() == 0
+
+
+@pytest.mark.django_db
+def test_a_worker_that_lost_its_lease_writes_nothing_more():
+    job = services.create_job("test.echo-idempotent")
+    reporter = services.Reporter(services.claim(job.pk, "stalled"))
+    assert reporter.beat()
+    _expire(job)
+    services.recover_interrupted()
+    taken_over = services.claim(job.pk, "healthy")
+    assert taken_over is not None and taken_over.attempts == 2
+    # The stalled worker wakes up: its progress, beat and outcome are refused, the new claim's row is intact.
+    reporter.add(done=99)
+    assert not reporter.beat() and reporter.lost
+    reporter.finish(Job.Status.FAILED)
+    job.refresh_from_db()
+    assert job.status == Job.Status.RUNNING and job.worker == "healthy" and job.counts == {}
 
 
 def test_unknown_kinds_and_bad_params_are_refused():

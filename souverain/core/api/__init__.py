@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import ProtectedError, RestrictedError
+from django.db.models import Model, ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
-from rest_framework import status
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -26,6 +27,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, (ProtectedError, RestrictedError)):
         objects = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
         return referenced_response(objects)
+    if isinstance(exc, StillReferenced):
+        return Response(exc.body, status=exc.status_code)
     if isinstance(exc, InconsistentData):
         return Response({"detail": str(exc), "error": type(exc).__name__, **exc.details}, status=exc.status_code)
     response = drf_exception_handler(exc, context)
@@ -41,8 +44,51 @@ def referenced_response(objects: Iterable[Any]) -> Response:
         by_kind.setdefault(str(obj._meta.verbose_name_plural), []).append(str(obj))
     referenced_by = {kind: {"count": len(names), "objects": sorted(names)[:REFERRERS_SHOWN]}
                      for kind, names in sorted(by_kind.items())}
-    summary = "; ".join(f"{kind}: {', '.join(v['objects'])}{' …' if v['count'] > REFERRERS_SHOWN else ''}"
+    return Response(_referenced_body(referenced_by), status=status.HTTP_409_CONFLICT)
+
+
+def _referenced_body(referenced_by: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    summary = "; ".join(f"{kind}: {', '.join(v['objects'])}{' …' if v['count'] > len(v['objects']) else ''}"
                         for kind, v in referenced_by.items())
-    return Response({"detail": _("Still referred to by other objects (%(summary)s): remove or change those first.")
-                     % {"summary": summary}, "error": "Referenced", "referenced_by": referenced_by},
-                    status=status.HTTP_409_CONFLICT)
+    return {"detail": _("Still referred to by other objects (%(summary)s): remove or change those first.")
+            % {"summary": summary}, "error": "Referenced", "referenced_by": referenced_by}
+
+
+class StillReferenced(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "referenced"
+
+    def __init__(self, referenced_by: dict[str, dict[str, Any]]) -> None:
+        super().__init__()
+        self.body = _referenced_body(referenced_by)
+
+
+def refuse_delete_while_referenced(instance: Model) -> None:
+    """Raise 409 when any row refers to ``instance`` (foreign key or many-to-many, whatever its ``on_delete``).
+
+    For objects whose deletion would otherwise cascade or orphan silently (a tenant's memberships, mappings,
+    resources): the caller removes or reassigns those first, knowingly."""
+    referenced_by: dict[str, dict[str, Any]] = {}
+    for relation in instance._meta.related_objects:
+        rows = relation.related_model._base_manager.filter(**{relation.field.name: instance})
+        count = rows.count()
+        if count:
+            names = sorted(str(obj) for obj in rows[:REFERRERS_SHOWN])
+            kind = str(relation.related_model._meta.verbose_name_plural)
+            referenced_by[kind] = {"count": count, "objects": names}
+    if referenced_by:
+        raise StillReferenced(dict(sorted(referenced_by.items())))
+
+
+class RejectUnknownFieldsMixin:
+    """For writable serializers: a field the serializer does not know is an error (400 naming it), not ignored.
+
+    Read-only fields are known: a client may send back what it read (``id``, computed fields), DRF ignores them.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))  # type: ignore[attr-defined]
+            if unknown:
+                raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
+        return super().to_internal_value(data)  # type: ignore[misc]

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from souverain.core.api import RejectUnknownFieldsMixin
+
 from ..models import AvailabilityZone, Certification, Cloud, Datacenter, LegalEntity, Region, Shareholding
 from ..services import cycle_with_parent
 
@@ -16,7 +18,7 @@ class ShareholdingSerializer(serializers.ModelSerializer):
         fields = ["holder", "holder_country", "capital", "voting"]
 
 
-class LegalEntitySerializer(serializers.ModelSerializer):
+class LegalEntitySerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     parent = serializers.SlugRelatedField(slug_field="slug", queryset=LegalEntity.objects.all(), allow_null=True,
                                           required=False)
     shareholders = ShareholdingSerializer(source="shareholdings", many=True, read_only=True)
@@ -36,7 +38,7 @@ class LegalEntitySerializer(serializers.ModelSerializer):
         return parent
 
 
-class DatacenterSerializer(serializers.ModelSerializer):
+class DatacenterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     operator = serializers.SlugRelatedField(slug_field="slug", queryset=LegalEntity.objects.all())
 
     class Meta:
@@ -44,7 +46,7 @@ class DatacenterSerializer(serializers.ModelSerializer):
         fields = ["id", "slug", "name", "operator", "country", "city", "tier"]
 
 
-class CertificationSerializer(serializers.ModelSerializer):
+class CertificationSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     cloud = serializers.SlugRelatedField(slug_field="slug", queryset=Cloud.objects.all())
     region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all(), allow_null=True, required=False)
 
@@ -59,7 +61,7 @@ class CertificationSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class RegionSerializer(serializers.ModelSerializer):
+class RegionSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     cloud = serializers.SlugRelatedField(slug_field="slug", queryset=Cloud.objects.all())
     key = serializers.CharField(read_only=True)
     datacenters = serializers.SlugRelatedField(slug_field="slug", many=True, queryset=Datacenter.objects.all(),
@@ -73,7 +75,7 @@ class RegionSerializer(serializers.ModelSerializer):
         fields = ["id", "key", "cloud", "slug", "name", "datacenters", "backup_datacenters", "availability_zones"]
 
 
-class CloudSerializer(serializers.ModelSerializer):
+class CloudSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     """Credentials are write-only: accepted, encrypted at rest, never returned (``has_credentials`` only)."""
 
     operator = serializers.SlugRelatedField(slug_field="slug", queryset=LegalEntity.objects.all())

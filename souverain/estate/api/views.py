@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
@@ -79,10 +80,13 @@ class CertificationViewSet(EstateViewSet):
     filterset_class = CertificationFilterSet
 
 
-def parse_date_param(value: str | None) -> dt.date:
-    if not value:
+def parse_date_param(value: object) -> dt.date:
+    """A decision date from a query parameter or a JSON body: YYYY-MM-DD, today when absent; else 400."""
+    if value is None or value == "":
         return dt.date.today()
     try:
+        if not isinstance(value, str):
+            raise TypeError(value)
         return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise ValidationError({"on": f"'{value}' is not a date (YYYY-MM-DD)"}) from exc
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({"on": [_("'%(value)s' is not a date (YYYY-MM-DD).") % {"value": value}]}) from exc

@@ -2,7 +2,8 @@
 
 DRF's ``LimitOffsetPagination`` runs ``COUNT(*)`` and then the page: on a million resources, a search that
 matches thousands of them visits those rows twice. Here the page query carries ``COUNT(*) OVER ()``, so the
-rows are visited once; only a page past the end needs a separate count. Same parameters and response.
+rows are visited once; only a page past the end needs a separate count. Same parameters, bounds (the project's
+``BoundedLimitOffsetPagination``) and response.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, QuerySet, Window
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
+
+from souverain.core.api.pagination import BoundedLimitOffsetPagination
 
 TOTAL = "_souverain_total"
 
 
-class OneQueryLimitOffsetPagination(LimitOffsetPagination):
+class OneQueryLimitOffsetPagination(BoundedLimitOffsetPagination):
     def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list[Any] | None:
         self.request = request
         self.limit = self.get_limit(request)

@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from souverain.core.api import RejectUnknownFieldsMixin
 from souverain.estate.models import Cloud, Region
 from souverain.tenancy.models import Tenant
 
@@ -80,7 +81,7 @@ class SyncStateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ProjectMappingSerializer(serializers.ModelSerializer):
+class ProjectMappingSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     cloud = serializers.SlugRelatedField(slug_field="slug", queryset=Cloud.objects.all())
     tenant = serializers.SlugRelatedField(slug_field="slug", queryset=Tenant.objects.all())
 

@@ -4,11 +4,13 @@ from typing import Any
 
 from rest_framework import serializers
 
+from souverain.core.api import RejectUnknownFieldsMixin
+
 from .. import registry
 from ..models import Job
 
 
-class JobSerializer(serializers.ModelSerializer):
+class JobSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     duration = serializers.SerializerMethodField(help_text="Seconds, so far when still running")
 
     class Meta:

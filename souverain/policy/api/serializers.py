@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from souverain.core.api import RejectUnknownFieldsMixin
+
 from ..models import CompliancePass, OperatorPolicy, PolicyActivation, PolicyVersion, Violation
 
 
@@ -21,7 +23,7 @@ class OperatorPolicySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description", "active_version", "created"]
 
 
-class PolicyUploadSerializer(serializers.Serializer):
+class PolicyUploadSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     name = serializers.CharField(max_length=80)
     source = serializers.CharField()
     tests = serializers.CharField(help_text="A Rego module with test_ rules for this policy")

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from django.db.models import Count
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers as drf_serializers
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -30,10 +32,23 @@ class PlacementView(APIView):
     # Placement only reads: every role may ask, tenant users for their own tenant only.
     access = Access(read=ALL_ROLES, write=ALL_ROLES)
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        request=inline_serializer("PlacementRequest", {
+            "workload": drf_serializers.DictField(help_text="The workload descriptor (docs/policies.md)"),
+            "on": drf_serializers.DateField(required=False, help_text="Decision date (default: today)"),
+        }),
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def post(self, request: Request) -> Response:
-        workload = dict(request.data.get("workload", request.data))
-        on = parse_date_param(request.data.get("on") or request.query_params.get("on"))
+        body = request.data
+        if not isinstance(body, dict):
+            raise ValidationError({"non_field_errors": [_("The body must be a JSON object.")]})
+        # The body is {"workload": {...}, "on": ...}, or the workload itself (older clients).
+        workload = body.get("workload", body)
+        if not isinstance(workload, dict):
+            raise ValidationError({"workload": [_("A workload is a JSON object (see docs/policies.md).")]})
+        workload = dict(workload)
+        on = parse_date_param(body.get("on") or request.query_params.get("on"))
         tenant = tenant_of(request.user)
         if tenant is not None:
             if workload.get("tenant") not in (None, tenant.slug):

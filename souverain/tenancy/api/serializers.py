@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from souverain.core.api import RejectUnknownFieldsMixin
+
 from ..models import Membership, Tenant
 
 
-class TenantSerializer(serializers.ModelSerializer):
+class TenantSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Tenant
         fields = ["id", "slug", "name", "description", "category", "default_data_classes", "default_requirements",

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from souverain.core.api import refuse_delete_while_referenced
 from souverain.core.roles import ALL_ROLES, Role
 
 from ..models import Membership, Tenant
@@ -23,6 +24,11 @@ class TenantViewSet(TenantScopedQuerysetMixin, viewsets.ModelViewSet):
     serializer_class = TenantSerializer
     lookup_field = "slug"
     search_fields = ["slug", "name"]
+
+    def perform_destroy(self, instance: Tenant) -> None:
+        # Deleting would cascade to memberships and project mappings and orphan resources: refuse while they exist.
+        refuse_delete_while_referenced(instance)
+        super().perform_destroy(instance)
 
 
 class MembershipViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):

@@ -468,6 +468,7 @@ def sync(clouds: tuple[str, ...], full: bool, kinds: tuple[str, ...], no_wait: b
     _django()
     from souverain.inventory import services
     from souverain.jobs import console as job_console
+    from souverain.jobs.api.serializers import JobSerializer  # --format json: the API's representation
     from souverain.jobs.services import celery_enabled
 
     try:
@@ -486,7 +487,7 @@ def sync(clouds: tuple[str, ...], full: bool, kinds: tuple[str, ...], no_wait: b
         job_console.run_here_if_free(job.pk)
     finished = job_console.watch(job.pk, console) if fmt == "table" else _wait_quietly(job.pk)
     if fmt == "json":
-        emit(job_console.as_dict(finished), fmt)
+        emit(dict(JobSerializer(finished).data), fmt)
     else:
         job_console.summary(finished, console)
     raise SystemExit(job_console.EXIT_CODES.get(finished.status, 1))

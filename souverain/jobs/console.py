@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -85,9 +84,3 @@ def summary(job: Job, console: Console) -> None:
         where = "/".join(str(error[k]) for k in ("cloud", "region", "kind") if error.get(k))
         # Connector errors start with "[cloud/region …]", which rich would take for markup.
         console.print(f"[red]error[/] {escape(where)}: {escape(str(error.get('error')))}", highlight=False)
-
-
-def as_dict(job: Job) -> dict[str, Any]:
-    from .api.serializers import JobSerializer
-
-    return dict(JobSerializer(job).data)

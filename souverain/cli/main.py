@@ -264,17 +264,16 @@ def region_exposure(region_key: str, on: str | None, fmt: str) -> None:
 
 
 def _read_structured(path: str) -> dict:
-    import yaml
+    # The estate file's bounded loader: no alias bomb, deep nesting or undecodable byte gets past it.
+    from souverain.estate import estatefile
 
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except OSError as exc:
-        fail(f"{path}: {exc.strerror}")
-    except yaml.YAMLError as exc:
-        fail(f"{path}: not valid YAML/JSON: {exc}")
-    if not isinstance(data, dict):
-        fail(f"{path}: a workload is a mapping (see docs/policies.md)")
+        data, _ = estatefile.read_mapping(path)
+    except estatefile.EstateFileError as exc:
+        problem = exc.problems[0]
+        if problem.message == "the document must be a mapping":
+            fail(f"{path}: a workload is a mapping (see docs/policies.md)")
+        fail(str(problem))
     return data
 
 

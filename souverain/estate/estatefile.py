@@ -3,6 +3,14 @@
 Validation has two layers: the JSON Schema shipped in ``souverain/estate/schema/estate.schema.json`` (shape,
 types, enums) and semantic checks here (references, share sums, dates, country codes, ownership cycles,
 certification schemes). Every problem names file, line, column and field.
+
+Files come from users, so reading is bounded before anything is built (``read_yaml``): at most
+``MAX_FILE_BYTES``; strict UTF-8 (a BOM is fine); no NUL or other control character; nesting at most
+``MAX_DEPTH`` levels (the composer and every consumer of the tree recurse); aliases may not expand the document
+beyond ``MAX_EXPANDED_NODES`` nodes (a 475-byte "billion laughs" file expands to 10⁹ strings, which
+``_plain``, JSON Schema and ``json.dumps`` would all walk). These limits are checked on the parser's event
+stream, which is linear in the file's size and needs no recursion; each refusal names the file and the line.
+Every YAML document read from a user goes through ``read_yaml`` (estate files, the CLI's workload files).
 """
 
 from __future__ import annotations
@@ -10,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -19,7 +28,9 @@ from typing import Any
 import jsonschema
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
+from ruamel.yaml.reader import ReaderError
 
 from souverain.sovereignty.kb import KnowledgeBase, is_country_code
 
@@ -40,6 +51,13 @@ class Problem:
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "column": self.column, "field": self.field,
                 "message": self.message}
+
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_DEPTH = 50
+MAX_EXPANDED_NODES = 200_000
+# What YAML forbids in a stream besides NUL (tab, line feed and carriage return are fine).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class EstateFileError(ValueError):
@@ -108,26 +126,103 @@ def _field(path: Iterable[Any]) -> str:
     return text
 
 
-def parse(text: str, filename: str = "souverain.yaml") -> tuple[dict[str, Any], _Located]:
-    yaml = YAML(typ="rt")
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based (line, column) of a character index."""
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def decode(data: bytes, filename: str) -> str:
+    """Strict UTF-8 (an initial BOM is dropped); the first undecodable byte is reported with its place."""
+    if len(data) > MAX_FILE_BYTES:
+        raise EstateFileError([Problem(filename, 1, 1, "", f"the file is larger than {MAX_FILE_BYTES} bytes")])
     try:
-        root = yaml.load(io.StringIO(text))
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+        # The column counts characters before the byte on its line, whatever their encoded length.
+        prefix = data[start:exc.start].decode("utf-8", errors="replace")
+        line, col = _position(prefix, len(prefix))
+        raise EstateFileError([Problem(filename, line, col, "", f"not UTF-8 text: byte 0x{data[exc.start]:02x} "
+                                       "cannot be decoded (save the file as UTF-8)")]) from exc
+
+
+def _check_bounds(text: str, filename: str) -> None:
+    """Refuse control characters, deep nesting and alias expansion, from the event stream (linear, no recursion)."""
+    if found := _CONTROL.search(text):
+        line, col = _position(text, found.start())
+        char = found.group()
+        what = "a NUL byte" if char == "\0" else f"a control character (U+{ord(char):04X})"
+        raise EstateFileError([Problem(filename, line, col, "", f"{what} is not allowed in a YAML file")])
+    depth = 0
+    # Expanded size of each anchored node, and of each collection being read (innermost last).
+    anchored: dict[str, int] = {}
+    open_sizes: list[list[Any]] = []  # [size, anchor]
+    total = 0
+    for event in YAML(typ="rt").parse(io.StringIO(text)):
+        if not isinstance(event, (NodeEvent, CollectionEndEvent)):
+            continue
+        line = event.start_mark.line + 1 if event.start_mark else 1
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise EstateFileError([Problem(filename, line, 1, "",
+                                               f"the document is nested deeper than {MAX_DEPTH} levels")])
+            open_sizes.append([1, event.anchor])
+            continue
+        if isinstance(event, CollectionEndEvent):
+            depth -= 1
+            size, anchor = open_sizes.pop()
+        else:
+            size = anchored.get(event.anchor, 1) if isinstance(event, AliasEvent) else 1
+            anchor = None if isinstance(event, AliasEvent) else event.anchor
+        if anchor:
+            anchored[anchor] = size
+        if open_sizes:
+            open_sizes[-1][0] += size
+        else:
+            total += size
+        if total + sum(s for s, _ in open_sizes) > MAX_EXPANDED_NODES:
+            raise EstateFileError([Problem(filename, line, 1, "", "aliases expand the document beyond "
+                                           f"{MAX_EXPANDED_NODES} nodes (an alias bomb?)")])
+
+
+def read_yaml(text: str, filename: str) -> Any:
+    """Parse YAML from a user within the bounds above; EstateFileError (file, line, column) on any problem."""
+    try:
+        _check_bounds(text, filename)
+        return YAML(typ="rt").load(io.StringIO(text))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise EstateFileError([Problem(filename, line, col, "", f"YAML syntax error: {exc.problem or exc}")]) from exc
+    except ReaderError as exc:
+        line, col = _position(text, exc.position)
+        raise EstateFileError([Problem(filename, line, col, "", f"character not allowed in YAML: {exc.reason}")]
+                              ) from exc
+    except YAMLError as exc:
+        raise EstateFileError([Problem(filename, 1, 1, "", f"YAML error: {exc}")]) from exc
+
+
+def read_mapping(path: str | Path) -> tuple[dict[str, Any], _Located]:
+    """A YAML (or JSON) file from a user whose document is a mapping, as plain data with positions."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise EstateFileError([Problem(str(path), 0, 0, "", f"cannot read the file: {exc.strerror}")]) from exc
+    return parse(decode(data, str(path)), str(path))
+
+
+def parse(text: str, filename: str = "souverain.yaml") -> tuple[dict[str, Any], _Located]:
+    root = read_yaml(text, filename)
     if not isinstance(root, CommentedMap):
         raise EstateFileError([Problem(filename, 1, 1, "", "the document must be a mapping")])
     return _plain(root), _Located(root, filename)
 
 
 def read(path: str | Path) -> tuple[dict[str, Any], _Located]:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise EstateFileError([Problem(str(path), 0, 0, "", f"cannot read the file: {exc.strerror}")]) from exc
-    return parse(text, str(path))
+    return read_mapping(path)
 
 
 def validate(doc: dict[str, Any], where: _Located, kb: KnowledgeBase | None = None) -> list[Problem]:

@@ -1,43 +1,48 @@
-"""Terminal rendering of a region's exposure: per law, per channel, with the explanation chains."""
+"""Terminal rendering of a region's exposure: per law, each channel with its explanation chain, as a list.
+
+The chains are sentences; listed under their law with a hanging indent they stay readable at 80 columns, where
+a table's explanation column would be a few words wide. Only the certificates, short values, are a table.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rich.table import Table
+from rich.text import Text
 
-from .output import console
+from .output import console, item, make_table, say
 
-_STYLE = {"compelled": "bold red", "informational": "yellow", None: "green"}
+_STYLE = {"compelled": "bold red", "informational": "yellow"}
 
 
 def print_exposure(data: dict[str, Any]) -> None:
     operator = data["operator"]
-    console.print(f"[bold]{data['id']}[/] — {data['name']} — on {data['date']} — level: [bold]{data['level']}[/]")
-    chain = " ← ".join(f"{c['name']} ({c['country']})" for c in operator["chain"])
-    console.print(f"Operator chain: {chain}")
+    item(Text.assemble((data["id"], "bold"), f" — {data['name']} — on {data['date']} — level: ",
+                       (data["level"], "bold")))
+    item("Operator chain: " + " ← ".join(f"{c['name']} ({c['country']})" for c in operator["chain"]))
     ownership = data["ownership"]
-    verdict = "[green]passed[/]" if ownership["passed"] else "[red]failed[/]"
-    console.print(f"SecNumCloud §19.6 ownership test: {verdict}")
+    item(Text.assemble("SecNumCloud §19.6 ownership test: ",
+                       ("passed", "green") if ownership["passed"] else ("failed", "red")))
     for line in ownership["explanation"]:
-        console.print(f"  {line}", highlight=False)
-    table = Table(title="Foreign laws")
-    for header in ("Law", "Country", "Exposed", "Channel", "Explanation"):
-        table.add_column(header, overflow="fold")
+        item(line, 2)
+    say("")
+    say("Foreign laws:")
     for law in data["laws"]:
         if not law["paths"]:
-            table.add_row(law["name"], law["country"], "[green]no[/]", "", law["why_not"] or "")
+            item(Text.assemble(("not exposed  ", "green"), (law["name"], "bold"), f" ({law['country']})"), 2)
+            if law.get("why_not"):
+                item(law["why_not"], 6, style="dim")
             continue
-        for i, path in enumerate(law["paths"]):
-            style = _STYLE.get(path["strength"], "")
-            table.add_row(law["name"] if i == 0 else "", law["country"] if i == 0 else "",
-                          f"[{style}]{path['strength']}[/]", path["channel"], path["explanation"])
-    console.print(table)
-    certs = Table(title="Certifications")
-    for header in ("Scheme", "Version/level", "Valid from", "Valid until", "Valid on date", "Held by"):
-        certs.add_column(header)
+        item(Text.assemble(("exposed      ", "bold red"), (law["name"], "bold"), f" ({law['country']})"), 2)
+        for path in law["paths"]:
+            channel = str(path["channel"]).replace("_", " ")
+            item(Text.assemble((f"{path['strength']}", _STYLE.get(path["strength"], "")), f", {channel}: ",
+                               path["explanation"]), 6, bullet="- ")
+    certs = make_table(["Scheme", "Version/level", "Valid from", "Until", "Valid", "Held by"],
+                       title="Certifications")
     for cert in data["certifications"]:
         valid = "[green]yes[/]" if cert["valid"] else "[red]no[/]"
         certs.add_row(cert["scheme"], " ".join(x for x in (cert["version"], cert["level"]) if x),
                       cert["valid_from"], cert["valid_until"] or "", valid, cert["held_by"])
+    say("")
     console.print(certs)

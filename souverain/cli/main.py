@@ -6,10 +6,14 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import click
+from rich.text import Text
 
-from .output import FORMAT_OPTION, console, emit, fail
+from .output import FORMAT_OPTION, console, emit, fail, item, say
+
+SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
 def _django() -> None:
@@ -21,7 +25,10 @@ def _django() -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="souverain")
-def main() -> None:
+@click.option("--profile", default=None, envvar="SOUVERAIN_PROFILE", metavar="NAME",
+              help="API client profile: a server and a user, with the token `login` stored for them "
+                   "[env SOUVERAIN_PROFILE; default: default].")
+def main(profile: str | None) -> None:
     """Souverain — sovereignty-aware hybrid cloud manager."""
 
 
@@ -169,32 +176,66 @@ def manage(args: tuple[str, ...]) -> None:
 # --- API client ---------------------------------------------------------------------------------------------
 
 
-def _client():  # noqa: ANN202
-    from .client import Client
+def _profile() -> str | None:
+    return click.get_current_context().find_root().params.get("profile")
 
-    return Client()
+
+def _client():  # noqa: ANN202
+    from .client import ApiError, Client
+
+    try:
+        return Client(profile=_profile())
+    except ApiError as exc:
+        fail(str(exc))
+
+
+def _default_url() -> str:
+    from .client import DEFAULT_URL, ApiError, load_profile
+
+    try:
+        stored = load_profile(_profile()).get("url")
+    except ApiError:
+        stored = None
+    return os.environ.get("SOUVERAIN_URL") or stored or DEFAULT_URL
 
 
 @main.command()
-@click.option("--url", default=lambda: os.environ.get("SOUVERAIN_URL", "http://127.0.0.1:8000"), show_default=True)
+@click.option("--url", default=_default_url, show_default="SOUVERAIN_URL, the profile's server, or "
+              "http://127.0.0.1:8000")
 @click.option("--username", prompt=True)
 @click.option("--password", prompt=True, hide_input=True, envvar="SOUVERAIN_PASSWORD")
 def login(url: str, username: str, password: str) -> None:
-    """Log in to a Souverain server and keep the API token (file readable by you only)."""
+    """Log in to a Souverain server and keep the API token in the profile's file (readable by you only)."""
     import requests
 
-    from .client import save_token
+    from .client import ApiError, save_token
 
     try:
         response = requests.post(f"{url.rstrip('/')}/api/auth/token/",
-                                 json={"username": username, "password": password}, timeout=30)
-    except requests.ConnectionError:
-        fail(f"cannot reach {url}")
+                                 json={"username": username, "password": password}, timeout=60)
+    except requests.RequestException as exc:
+        fail(f"cannot reach the Souverain server at {url}: {type(exc).__name__}")
         return
     if response.status_code != 200:
         fail("wrong username or password")
-    path = save_token(url.rstrip("/"), response.json()["token"])
-    console.print(f"logged in to {url} as {username} (token in {path})")
+    try:
+        path = save_token(url.rstrip("/"), response.json()["token"], username=username, profile=_profile())
+    except ApiError as exc:
+        fail(str(exc))
+        return
+    console.print(f"logged in to {url} as {username} (token in {path})", highlight=False)
+
+
+def _sorted(rows: list[dict], *keys: str) -> list[dict]:
+    """Rows in a stable order (natural: web-2 before web-10), and each list value sorted likewise, so that two
+    runs print the same thing whatever order the server's joins returned."""
+    from souverain.inventory.natural import natural_key
+
+    for row in rows:
+        for name, value in row.items():
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                row[name] = sorted(value, key=natural_key)
+    return sorted(rows, key=lambda row: [natural_key(str(row.get(k) or "")) for k in keys])
 
 
 def _api_call(fn):  # noqa: ANN001, ANN202
@@ -214,9 +255,9 @@ def clouds() -> None:
 @clouds.command("list")
 @FORMAT_OPTION
 def clouds_list(fmt: str) -> None:
-    data = _api_call(lambda: _client().list_all("/api/clouds/"))
-    emit(data, fmt, [("slug", "Cloud"), ("name", "Name"), ("kind", "Kind"), ("operator", "Operator"),
-                     ("stack_vendor", "Vendor"), ("vendor_access", "Vendor access"), ("regions", "Regions")])
+    """Every cloud by slug: its kind, operator and regions (JSON: every field; `region exposure`: the rest)."""
+    data = _sorted(_api_call(lambda: _client().list_all("/api/clouds/")), "slug")
+    emit(data, fmt, [("slug", "Cloud"), ("kind", "Kind"), ("operator", "Operator"), ("regions", "Regions")])
 
 
 @main.group()
@@ -228,9 +269,9 @@ def regions() -> None:
 @click.option("--cloud", default=None)
 @FORMAT_OPTION
 def regions_list(cloud: str | None, fmt: str) -> None:
-    data = _api_call(lambda: _client().list_all("/api/regions/", cloud=cloud))
-    emit(data, fmt, [("key", "Region"), ("name", "Name"), ("datacenters", "Datacenters"),
-                     ("backup_datacenters", "Backup sites"), ("availability_zones", "Zones")])
+    """Every region by cloud/region key: its datacenters and backup sites (JSON: every field, zones too)."""
+    data = _sorted(_api_call(lambda: _client().list_all("/api/regions/", cloud=cloud)), "key")
+    emit(data, fmt, [("key", "Region"), ("datacenters", "Datacenters"), ("backup_datacenters", "Backup sites")])
 
 
 @main.group()
@@ -382,22 +423,36 @@ def compliance() -> None:
 @click.option("--tenant", default=None, help="Only this tenant's violations (tenant users: always theirs).")
 @click.option("--severity", default=None, type=click.Choice(["critical", "high", "medium"]))
 @click.option("--all", "include_resolved", is_flag=True, help="Include resolved violations.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="table: a list per violation; csv and json: every violation's fields.")
 def compliance_report(tenant: str | None, severity: str | None, include_resolved: bool, fmt: str) -> None:
-    """Open violations, by resource, with the rule and why."""
-    params = {"tenant": tenant, "severity": severity, "open": None if include_resolved else "true"}
-    rows = _api_call(lambda: _client().list_all("/api/compliance/violations/", **params))
-    columns = [("severity", "Severity"), ("tenant", "Tenant"), ("region", "Region"), ("resource_kind", "Kind"),
-               ("resource_name", "Resource"), ("rule", "Rule"), ("message", "Why"), ("first_seen", "Since")]
-    if fmt == "csv":
-        import csv
+    """Open violations, most severe first, by tenant, region and resource, with the rule and why."""
+    from .client import ApiError
 
-        writer = csv.writer(sys.stdout)
-        writer.writerow([header for _, header in columns] + ["Resolved"])
-        for row in rows:
-            writer.writerow([row.get(key) or "" for key, _ in columns] + [row.get("resolved_at") or ""])
+    client = _client()
+    if tenant:
+        # Like `place`: an unknown tenant (or another tenant's, for a tenant user) is an error, not "0 violations".
+        try:
+            client.get(f"/api/tenants/{quote(tenant, safe='')}/")
+        except ApiError as exc:
+            fail(f"tenant: unknown tenant '{tenant}'" if exc.status == 404 else str(exc))
+    params = {"tenant": tenant, "severity": severity, "open": None if include_resolved else "true"}
+    rows = _api_call(lambda: client.list_all("/api/compliance/violations/", **params))
+    rows = sorted(_sorted(rows, "tenant", "region", "resource_name", "rule"),
+                  key=lambda row: SEVERITY_ORDER.get(row.get("severity"), len(SEVERITY_ORDER)))
+    columns = [("severity", "Severity"), ("tenant", "Tenant"), ("region", "Region"), ("resource_kind", "Kind"),
+               ("resource_name", "Resource"), ("rule", "Rule"), ("message", "Why"), ("first_seen", "Since"),
+               ("resolved_at", "Resolved")]
+    if fmt != "table":
+        emit(rows, fmt, columns)
         return
-    emit(rows, fmt, columns, title=f"{len(rows)} violation(s)")
+    say(f"{len(rows)} violation(s)" + (f" of tenant {tenant}" if tenant else ""))
+    for row in rows:
+        item(Text.assemble((str(row.get("severity") or "").upper(), "bold red"), "  ",
+                           f"{row.get('resource_kind')} ", (str(row.get("resource_name") or ""), "bold"),
+                           f"  {row.get('region')}  tenant {row.get('tenant') or '-'}  since "
+                           f"{str(row.get('first_seen') or '')[:10]}"), 0)
+        item(Text.assemble((f"{row.get('rule')}: ", "bold"), str(row.get("message") or "")), 2)
 
 
 @compliance.command("run")
@@ -448,6 +503,79 @@ def testbed_reset() -> None:
 
 
 # --- inventory ----------------------------------------------------------------------------------------------
+
+
+@main.group()
+def inventory() -> None:
+    """The inventory of every cloud, through the API (`souverain sync` fills it)."""
+
+
+INVENTORY_COLUMNS = [("name", "Name"), ("kind", "Kind"), ("where", "Region"), ("status", "Status"),
+                     ("tenant", "Tenant")]
+INVENTORY_EXPORT = [("id", "id"), ("kind", "kind"), ("cloud", "cloud"), ("region", "region"),
+                    ("project_id", "project_id"), ("tenant", "tenant"), ("external_id", "external_id"),
+                    ("name", "name"), ("status", "status"), ("tags", "tags"), ("managed", "managed"),
+                    ("first_seen", "first_seen"), ("last_seen", "last_seen"), ("gone_at", "gone_at")]
+
+
+def _multi(help_text: str):  # noqa: ANN202
+    return {"multiple": True, "metavar": "VALUE", "help": help_text + " (repeatable, or comma-separated)"}
+
+
+@inventory.command("list")
+@click.option("--cloud", "clouds", **_multi("Cloud slug"))
+@click.option("--region", "regions", **_multi("Region slug, or cloud/region"))
+@click.option("--tenant", "tenants", **_multi("Tenant slug"))
+@click.option("--kind", "kinds", **_multi("server, volume, network, port, quota..."))
+@click.option("--status", "statuses", **_multi("The cloud's status (case does not matter)"))
+@click.option("--tag", "tags", **_multi("Has this tag (all of them when repeated)"))
+@click.option("--project", "project_id", default=None, help="The cloud project's id.")
+@click.option("-q", "--search", "q", default=None,
+              help="Name contains (starts with, under 3 characters), or the cloud's id is.")
+@click.option("--presence", type=click.Choice(["present", "gone", "all"]), default="present", show_default=True)
+@click.option("--mapped/--unmapped", default=None, help="Only resources whose project maps to a tenant, or not.")
+@click.option("--limit", type=click.IntRange(min=0), default=None,
+              help="At most this many rows (table default: 200; 0: all; json and csv: all).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+def inventory_list(clouds: tuple[str, ...], regions: tuple[str, ...], tenants: tuple[str, ...],
+                   kinds: tuple[str, ...], statuses: tuple[str, ...], tags: tuple[str, ...], project_id: str | None,
+                   q: str | None, presence: str, mapped: bool | None, limit: int | None, fmt: str) -> None:
+    """Resources of the inventory with the API's filters, in natural name order (web-2 before web-10).
+
+    Pages through the API (a thousand rows a request): json and csv stream every matching row, the table
+    shows the first 200 unless --limit says otherwise. Tenant users see their tenant's resources only.
+    """
+    params = {"cloud": list(clouds), "region": list(regions), "tenant": list(tenants), "kind": list(kinds),
+              "status": list(statuses), "tag": list(tags), "project_id": project_id, "q": q, "presence": presence,
+              "mapped": None if mapped is None else str(mapped).lower()}
+    from .client import PAGE_SIZE, ApiError
+    from .output import write_csv
+
+    wanted = (200 if fmt == "table" else 0) if limit is None else limit
+    rows: list[dict] = []
+    shown = total = 0
+    page_size = min(wanted, PAGE_SIZE) if wanted else PAGE_SIZE
+    try:
+        for page in _client().pages("/api/inventory/resources/", page_size=page_size, **params):
+            total = page["count"]
+            batch = page["results"][:wanted - shown] if wanted else page["results"]
+            if fmt == "csv":  # streamed page by page: a million rows never sit in memory
+                write_csv(batch, INVENTORY_EXPORT, header=not shown)
+            shown += len(batch)
+            if fmt != "csv":
+                rows.extend(batch)
+            if wanted and shown >= wanted:
+                break
+    except ApiError as exc:
+        fail(str(exc))
+    if fmt == "json":
+        emit(rows, fmt)
+    elif fmt == "table":
+        for row in rows:
+            row["where"] = f"{row.get('cloud')}/{row.get('region')}"
+        emit(rows, fmt, INVENTORY_COLUMNS)
+        more = f"; the first {shown} shown (--limit 0 for all, or --format csv)" if shown < total else ""
+        say(f"{total} resource(s){more}")
 
 
 @main.command()

@@ -1,27 +1,38 @@
-"""Terminal rendering of a placement: allowed regions ranked, then each denied region with its reasons."""
+"""Terminal rendering of a placement: allowed regions ranked, then each denied region with its reasons as a list.
+
+Reasons are sentences with an explanation chain: in a table they would wrap into a column a few words wide, so
+each is a list item under its region, wrapped to the terminal with a hanging indent.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rich.table import Table
+from rich.text import Text
 
-from .output import console
+from .output import item, say
+
+
+def _reason(entry: dict[str, Any]) -> Text:
+    return Text.assemble((f"{entry['rule']}: ", "bold"), entry["message"])
 
 
 def print_placement(result: dict[str, Any]) -> None:
-    allowed = Table(title=f"Allowed regions ({result.get('date', '')})")
-    for header in ("Region", "Score", "Warnings"):
-        allowed.add_column(header, overflow="fold")
-    for entry in result["allowed"]:
-        allowed.add_row(entry["region"], str(entry["score"]),
-                        "\n".join(f"{w['rule']}: {w['message']}" for w in entry["warnings"]))
-    console.print(allowed if result["allowed"] else "[bold red]No region may host this workload.[/]")
-    denied = Table(title="Denied regions")
-    for header in ("Region", "Rule", "Why", "Source"):
-        denied.add_column(header, overflow="fold")
-    for entry in result["denied"]:
-        for i, reason in enumerate(entry["reasons"]):
-            denied.add_row(entry["region"] if i == 0 else "", reason["rule"], reason["message"], reason["source"])
-    if result["denied"]:
-        console.print(denied)
+    allowed, denied = result["allowed"], result["denied"]
+    if allowed:
+        say(f"Allowed regions on {result.get('date', '')}, best first:")
+        for rank, entry in enumerate(allowed, 1):
+            item(Text.assemble(f"{rank}. ", (entry["region"], "bold green"), f"  score {entry['score']}"), 2)
+            for warning in entry["warnings"]:
+                item(Text.assemble(("warning ", "yellow"), _reason(warning)), 5)
+    else:
+        item(Text(f"No region may host this workload on {result.get('date', '')}.", style="bold red"))
+    if denied:
+        say("")
+        say(f"Denied regions ({len(denied)}):")
+        for entry in denied:
+            item(Text(entry["region"], style="bold red"), 2)
+            for reason in entry["reasons"]:
+                item(_reason(reason), 4, bullet="- ")
+                if reason.get("source"):
+                    item(f"source: {reason['source']}", 6, style="dim")

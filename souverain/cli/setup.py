@@ -1,4 +1,4 @@
-"""First-run set-up used by ``make run``: the example estate and the admin user."""
+"""First-run set-up used by ``make run``: the example tenants and estate, and the admin user."""
 
 from __future__ import annotations
 
@@ -8,16 +8,57 @@ from pathlib import Path
 
 from .output import console
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+#: What a tenant entry of examples/tenants.yaml may set; anything else is a mistake in the file.
+TENANT_FIELDS = frozenset({"slug", "name", "category", "description", "default_data_classes",
+                           "default_requirements", "safeguards"})
+
 
 def example_estate_path() -> Path | None:
-    candidate = Path(__file__).resolve().parents[2] / "examples" / "estate" / "souverain.yaml"
+    candidate = EXAMPLES / "estate" / "souverain.yaml"
     return candidate if candidate.exists() else None
+
+
+def load_example_tenants(path: Path = EXAMPLES / "tenants.yaml") -> None:
+    """Create or update the example tenants by slug (never remove one): the tour's `--tenant ministere` and the
+    tenants the example estate's private clouds are dedicated to. All of the file, or nothing."""
+    import yaml
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    from souverain.core.context import acting_as
+    from souverain.tenancy.models import Tenant
+
+    if not path.exists():
+        console.print(f"example tenants not found ({path.name}); skipped")
+        return
+    entries = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("tenants") or []
+    created = updated = 0
+    with acting_as("setup", "cli"), transaction.atomic():
+        for index, entry in enumerate(entries):
+            unknown = set(entry) - TENANT_FIELDS
+            if unknown or "slug" not in entry:
+                raise SystemExit(f"{path}: tenants[{index}]: unknown field(s) {', '.join(sorted(unknown))}"
+                                 if unknown else f"{path}: tenants[{index}]: slug is required")
+            tenant = Tenant.objects.filter(slug=entry["slug"]).first() or Tenant(slug=entry["slug"])
+            changed = tenant.pk is None or any(getattr(tenant, k) != v for k, v in entry.items())
+            for key, value in entry.items():
+                setattr(tenant, key, value)
+            try:
+                tenant.full_clean()
+            except ValidationError as exc:
+                raise SystemExit(f"{path}: tenant {entry['slug']}: {exc.message_dict}") from None
+            if changed:
+                created, updated = (created + 1, updated) if tenant.pk is None else (created, updated + 1)
+                tenant.save()
+    console.print(f"example tenants {path.name}: created {created}, updated {updated}")
 
 
 def load_example() -> None:
     from souverain.core.context import acting_as
     from souverain.estate.services import apply_file
 
+    load_example_tenants()  # first: the example estate's private clouds may be dedicated to them
     path = example_estate_path()
     if path is None:
         console.print("example estate not found (examples/estate/souverain.yaml); skipped")

@@ -9,7 +9,8 @@ import pytest
 def tenants(db):
     from souverain.tenancy.models import Tenant
 
-    home = Tenant.objects.create(slug="ministere", name="Ministère", default_data_classes=["diffusion_restreinte"])
+    home = Tenant.objects.create(slug="ministere", name="Ministère", category="state_administration",
+                                 default_data_classes=["diffusion_restreinte"])
     foreign = Tenant.objects.create(slug="other-corp", name="Other Corp")
     return {"home": home, "foreign": foreign}
 

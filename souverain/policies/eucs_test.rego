@@ -47,3 +47,15 @@ test_expired_claim_does_not_count if {
 	some d in result.deny
 	contains(d.message, "is none")
 }
+
+test_every_entry_says_whom_it_binds_in_both_languages if {
+	result := decide(claims([]), needs("high"))
+	rules(result.deny) == {"eucs.level_insufficient"}
+	every v in array.concat([d | some d in result.deny], [w | some w in result.warn]) {
+		contains(v.binds, "this tenant")
+		v.binds_fr != ""
+		v.message_fr != ""
+		v.source_fr != ""
+		not contains(v.message, "high_plus")
+	}
+}

@@ -30,14 +30,25 @@ kb := {
 		{"country": "US", "scope": "dpf_certified_only"},
 	],
 	"dpf_certified": ["certified-us-inc"],
+	"laws": [
+		{"id": "us-cloud-act", "country": "US"},
+		{"id": "cn-intelligence-law", "country": "CN"},
+		{"id": "fr-law", "country": "FR"},
+	],
 }
 
+# A law the knowledge base gains later: no rule names it, the no_foreign_law requirement must still cover it.
+kb_with_law(id, country) := object.union(kb, {"laws": array.concat(kb.laws, [{"id": id, "country": country}])})
+
+# A ministry: a State administration, bound by the "cloud au centre" doctrine for sensitive data.
 workload := {
 	"tenant": "ministere-interieur",
+	"tenant_category": "state_administration",
 	"data_classes": ["internal"],
+	"unknown_labels": [],
 	"requirements": {
 		"secnumcloud": false, "eu_only": false, "no_exposure_to": [], "customer_held_keys": false,
-		"allowed_countries": [], "eucs_level": null, "packs": [],
+		"no_foreign_law": false, "allowed_countries": [], "eucs_level": null, "packs": [],
 	},
 	"safeguards": [],
 }
@@ -95,5 +106,10 @@ with_region(changes) := object.union(region, changes)
 with_requirements(changes) := object.union(workload, {"requirements": object.union(workload.requirements, changes)})
 
 with_classes(classes) := object.union(workload, {"data_classes": classes})
+
+# The same workload for a tenant of another legal category (private, critical_operator, public_body...).
+as_category(w, category) := object.union(w, {"tenant_category": category})
+
+require(w, changes) := object.union(w, {"requirements": object.union(w.requirements, changes)})
 
 rules(violations) := {v.rule | some v in violations}

@@ -81,3 +81,21 @@ test_no_personal_data_no_transfer_check if {
 	result := decide(fixtures.with_region({"support_staff_countries": ["MA"]}), fixtures.workload)
 	count(result.deny) == 0
 }
+
+test_every_entry_says_whom_it_binds_in_both_languages if {
+	region := fixtures.with_region({"data_locations": backup_in("IN", {"name": "X", "country": "IN"}), "support_staff_countries": ["MA"]})
+	workload := object.union(personal, {"safeguards": [{"country": "MA", "mechanism": "scc"}]})
+	result := decide(region, workload)
+	rules(result.deny) == {"gdpr_transfers.unlawful_transfer"}
+	rules(result.warn) == {"gdpr_transfers.safeguard_relied_on"}
+	every v in array.concat([d | some d in result.deny], [w | some w in result.warn]) {
+		contains(v.binds, "controllers and processors of personal data")
+		v.binds_fr != ""
+		v.message_fr != ""
+		v.source_fr != ""
+	}
+	some d in result.deny
+	contains(d.message, "(backup)")
+	contains(d.message_fr, "(sauvegarde)")
+	contains(d.message_fr, "données personnelles (RGPD)")
+}

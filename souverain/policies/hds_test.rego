@@ -60,3 +60,28 @@ test_third_country_access_must_be_disclosed if {
 	rules(result.warn) == {"hds.third_country_access"}
 	count(result.warn) == 2
 }
+
+test_every_entry_says_whom_its_text_binds_in_both_languages if {
+	expired := object.union(fixtures.cert("hds", null, false, null), {"valid_until": "2026-11-24"})
+	locations := [fixtures.location("PAR-1", "FR", "primary"), fixtures.location("ZRH-1", "CH", "backup")]
+	region := fixtures.with_region({"certifications": [expired], "data_locations": locations, "admin_staff_countries": ["MA"]})
+	result := decide(region, health)
+	rules(result.deny) == {"hds.certificate", "hds.hosting_location"}
+	rules(result.warn) == {"hds.third_country_access"}
+	every v in array.concat([d | some d in result.deny], [w | some w in result.warn]) {
+		contains(v.binds, "whatever the tenant's category")
+		v.binds_fr != ""
+		v.message_fr != ""
+		v.source_fr != ""
+	}
+	some d in result.deny
+	d.rule == "hds.certificate"
+	contains(d.message_fr, "a pris fin le 2026-11-24")
+}
+
+# HDS binds every tenant with health data: the same denial for a private clinic and for a ministry.
+test_hds_denies_whatever_the_tenant_s_category if {
+	region := fixtures.with_region({"certifications": []})
+	rules(decide(region, fixtures.as_category(health, "private")).deny) == {"hds.certificate"}
+	rules(decide(region, fixtures.as_category(health, "state_administration")).deny) == {"hds.certificate"}
+}

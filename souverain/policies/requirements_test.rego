@@ -59,3 +59,33 @@ test_customer_keys_in_undeclared_place if {
 	count(result.deny) == 0
 	rules(result.warn) == {"requirements.key_location_unknown"}
 }
+
+test_an_unknown_label_is_a_violation_of_its_own if {
+	workload := object.union(fixtures.workload, {"unknown_labels": [{"field": "data_classes", "value": "top-secret"}]})
+	result := decide(fixtures.region, workload)
+	rules(result.deny) == {"requirements.unknown_label"}
+	some d in result.deny
+	contains(d.message, "'top-secret'")
+	contains(d.message_fr, "'top-secret'")
+	d.facts == {"field": "data_classes", "value": "top-secret"}
+}
+
+test_an_unknown_law_in_no_exposure_to_is_a_violation_of_its_own if {
+	result := decide(fixtures.region, fixtures.with_requirements({"no_exposure_to": ["us-cloud-act", "us-clud-act"]}))
+	rules(result.deny) == {"requirements.unknown_law"}
+	some d in result.deny
+	d.facts.law == "us-clud-act"
+}
+
+test_every_entry_says_whom_it_binds_in_both_languages if {
+	region := fixtures.with_region({"data_countries": ["FR", "US"], "key_custody": {"holder": "provider", "country": "FR"}})
+	workload := fixtures.with_requirements({"eu_only": true, "allowed_countries": ["FR"], "customer_held_keys": true})
+	result := decide(region, workload)
+	rules(result.deny) == {"requirements.eu_only", "requirements.allowed_countries", "requirements.customer_held_keys"}
+	every d in result.deny {
+		contains(d.binds, "this tenant")
+		d.binds_fr != ""
+		d.message_fr != ""
+		d.source_fr != ""
+	}
+}

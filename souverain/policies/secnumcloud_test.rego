@@ -5,8 +5,9 @@ import data.souverain.fixtures.rules
 import data.souverain.secnumcloud
 import rego.v1
 
-decide(region) := {"deny": deny, "warn": warn} if {
-	workload := fixtures.workload
+decide(region) := decide_for(region, restricted)
+
+decide_for(region, workload) := {"deny": deny, "warn": warn} if {
 	kb := fixtures.kb
 	date := fixtures.date
 	deny := secnumcloud.deny with input.region as region with input.workload as workload
@@ -119,4 +120,83 @@ test_qualification_expiring_within_90_days if {
 test_qualification_expiring_in_91_days_is_quiet if {
 	result := decide(fixtures.with_region({"certifications": [fixtures.cert("secnumcloud", null, true, 91)]}))
 	count(result.warn) == 0
+}
+
+# --- who is bound: the same region and data, denied for a State administration, warned for the others ---
+
+us_operator := fixtures.with_region({"operator": object.union(fixtures.operator, {"country": "US", "chain": []})})
+
+restricted := fixtures.with_classes(["diffusion_restreinte"])
+
+test_state_administration_with_restricted_data_is_denied if {
+	result := decide_for(us_operator, restricted)
+	rules(result.deny) == {"secnumcloud.operator_seat"}
+	count(result.warn) == 0
+	some d in result.deny
+	contains(d.binds, "State administrations and public bodies")
+	contains(d.source, "6282/SG")
+}
+
+test_public_body_with_restricted_data_is_denied if {
+	result := decide_for(us_operator, fixtures.as_category(restricted, "public_body"))
+	rules(result.deny) == {"secnumcloud.operator_seat"}
+}
+
+test_private_company_with_the_same_data_is_warned if {
+	result := decide_for(us_operator, fixtures.as_category(restricted, "private"))
+	count(result.deny) == 0
+	rules(result.warn) == {"secnumcloud.operator_seat"}
+	some w in result.warn
+	contains(w.message, "Recommended, not required")
+	contains(w.message, "this tenant is a private company")
+	contains(w.message_fr, "une entreprise privée")
+	contains(w.binds, "State administrations and public bodies")
+}
+
+test_critical_operator_is_warned_not_denied if {
+	result := decide_for(us_operator, fixtures.as_category(fixtures.with_classes(["critical_operator"]), "critical_operator"))
+	count(result.deny) == 0
+	rules(result.warn) == {"secnumcloud.operator_seat"}
+}
+
+test_a_workload_without_a_category_is_private if {
+	workload := json.remove(restricted, ["tenant_category"])
+	result := decide_for(us_operator, workload)
+	count(result.deny) == 0
+	rules(result.warn) == {"secnumcloud.operator_seat"}
+}
+
+test_an_explicit_requirement_binds_any_tenant if {
+	workload := fixtures.require(fixtures.as_category(fixtures.workload, "private"), {"secnumcloud": true})
+	result := decide_for(us_operator, workload)
+	rules(result.deny) == {"secnumcloud.operator_seat"}
+	some d in result.deny
+	contains(d.binds, "requires SecNumCloud")
+}
+
+test_a_state_administration_s_internal_data_is_not_bound if {
+	# The pack opted into without sensitive data: the doctrine does not require SecNumCloud for it.
+	result := decide_for(us_operator, fixtures.require(fixtures.workload, {"packs": ["secnumcloud"]}))
+	count(result.deny) == 0
+	rules(result.warn) == {"secnumcloud.operator_seat"}
+}
+
+test_every_entry_says_whom_its_text_binds_in_both_languages if {
+	region := fixtures.with_region({
+		"key_custody": {"holder": "provider", "country": "US"},
+		"vendor": {"id": "huawei", "name": "Huawei", "country": "CN", "access": "remote_support"},
+		"certifications": [fixtures.cert("secnumcloud", null, false, null)],
+	})
+	result := decide_for(region, restricted)
+	rules(result.deny) == {"secnumcloud.key_custody", "secnumcloud.vendor_access", "secnumcloud.qualification"}
+	every d in result.deny {
+		d.binds != ""
+		d.binds_fr != ""
+		d.message_fr != ""
+		d.source_fr != ""
+	}
+	some v in result.deny
+	v.rule == "secnumcloud.vendor_access"
+	contains(v.message, "remote support access")
+	contains(v.message_fr, "support à distance")
 }

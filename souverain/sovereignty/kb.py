@@ -73,6 +73,9 @@ class KnowledgeBase:
             "eea_countries": sorted(self.eea_countries),
             "adequacy": [{"country": a["country"], "scope": a["scope"]} for a in self.adequacy if a.get("country")],
             "dpf_certified": sorted(dpf_certified),
+            # Every law the knowledge base knows, with its country: the no_foreign_law requirement covers the
+            # non-EU ones, including laws added later, and an excluded law id is checked against these.
+            "laws": [{"id": law.slug, "country": law.country} for law in sorted(self.laws, key=lambda law: law.slug)],
         }
 
 

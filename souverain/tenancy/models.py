@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from souverain.core.models import ChangeLoggedModel
 from souverain.core.roles import TENANT_ROLES, Role
 
+from . import categories
+
 
 class TenantCategory(models.TextChoices):
     """Who the tenant is in law: the built-in packs deny only on obligations that bind this category.
@@ -20,12 +22,12 @@ class TenantCategory(models.TextChoices):
     categories each text binds is data (souverain/policies/packs.yaml), not code: this list only names them.
     """
 
-    STATE_ADMINISTRATION = "state_administration", _("State administration")
-    PUBLIC_BODY = "public_body", _("Public body")
-    CRITICAL_OPERATOR = "critical_operator", _("Critical operator (OIV/OSE)")
-    REGULATED_HEALTH = "regulated_health", _("Regulated health organisation")
-    REGULATED_FINANCE = "regulated_finance", _("Regulated financial organisation")
-    PRIVATE = "private", _("Private company")
+    STATE_ADMINISTRATION = categories.STATE_ADMINISTRATION, _("State administration")
+    PUBLIC_BODY = categories.PUBLIC_BODY, _("Public body")
+    CRITICAL_OPERATOR = categories.CRITICAL_OPERATOR, _("Critical operator (OIV/OSE)")
+    REGULATED_HEALTH = categories.REGULATED_HEALTH, _("Regulated health organisation")
+    REGULATED_FINANCE = categories.REGULATED_FINANCE, _("Regulated financial organisation")
+    PRIVATE = categories.PRIVATE, _("Private company")
 
 
 class Tenant(ChangeLoggedModel):
@@ -35,7 +37,7 @@ class Tenant(ChangeLoggedModel):
     # "private" by default: the least-bound category, so no tenant is denied by an obligation it may not have;
     # an operator sets the category of State administrations and public bodies explicitly.
     category = models.CharField(
-        max_length=32, choices=TenantCategory.choices, default=TenantCategory.PRIVATE,
+        max_length=32, choices=TenantCategory.choices, default=categories.DEFAULT_TENANT_CATEGORY,
         help_text=_("The tenant's legal category, which decides the regulations that bind it"),
     )
     # Defaults that every workload of this tenant inherits (policy issue): data classes and requirements.

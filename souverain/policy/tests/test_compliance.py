@@ -125,8 +125,9 @@ def test_a_partial_pass_over_more_ids_than_sqlite_takes_parameters(estate):
 @pytest.mark.django_db
 def test_api_scopes_violations_to_the_tenant_and_summarises(estate, api_as):
     mine = resource("international/eu-west-1", tenant=estate["home"])
+    # A private company's restricted data is denied only when it requires SecNumCloud itself.
     theirs = resource("international/eu-west-1", tenant=estate["foreign"],
-                      tags=["souverain:classes=diffusion_restreinte"])
+                      tags=["souverain:classes=diffusion_restreinte", "souverain:secnumcloud=true"])
     evaluate(on=ON)
     member = api_as("tenant-member").get("/api/compliance/violations/", {"open": "true", "limit": 500}).json()
     assert member["count"] > 0

@@ -31,7 +31,8 @@ def reasons(result, region):
 
 @pytest.mark.django_db
 def test_diffusion_restreinte_goes_only_to_the_sovereign_national_cloud(api):
-    result = place(api, {"data_classes": ["diffusion_restreinte"]})
+    # No tenant named (what-if): the workload says who it is for; "cloud au centre" binds a State administration.
+    result = place(api, {"data_classes": ["diffusion_restreinte"], "tenant_category": "state_administration"})
     assert [a["region"] for a in result["allowed"]] == ["sovereign/fr-paris-1"]
     assert set(result["allowed"][0]) == {"region", "cloud", "score", "warnings"}
     international = reasons(result, "international/eu-west-1")
@@ -44,7 +45,8 @@ def test_diffusion_restreinte_goes_only_to_the_sovereign_national_cloud(api):
     assert any("National Intelligence Law" in r["message"] for r in exposure)
     for entry in result["denied"]:
         for reason in entry["reasons"]:
-            assert set(reason) == {"rule", "message", "facts", "source"}
+            assert set(reason) == {"rule", "message", "message_fr", "facts", "source", "source_fr", "binds",
+                                   "binds_fr"}
 
 
 @pytest.mark.django_db
@@ -156,7 +158,7 @@ def test_only_operator_admins_upload_policies(example_estate, api_as):
 
 def test_place_offline_against_an_estate_file(tmp_path):
     workload = tmp_path / "w.yaml"
-    workload.write_text("data_classes: [diffusion_restreinte]\n")
+    workload.write_text("data_classes: [diffusion_restreinte]\ntenant_category: state_administration\n")
     completed = subprocess.run(
         [sys.executable, "-m", "souverain.cli.main", "place", "--estate", str(ROOT / "examples/estate/souverain.yaml"),
          "--workload", str(workload), "--on", ON, "--format", "json"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from souverain.tenancy import categories
 from souverain.tenancy.models import Tenant, TenantCategory
 
 
@@ -32,3 +33,8 @@ def test_an_unknown_category_is_refused_naming_the_field(api_as):
     assert response.status_code == 400
     assert "category" in response.json()
     assert not Tenant.objects.filter(slug="x").exists()
+
+
+def test_the_model_choices_are_the_plain_categories_the_policy_layer_reads():
+    assert tuple(TenantCategory.values) == categories.TENANT_CATEGORIES
+    assert categories.DEFAULT_TENANT_CATEGORY in categories.TENANT_CATEGORIES

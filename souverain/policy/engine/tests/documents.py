@@ -20,6 +20,10 @@ def kb() -> dict[str, Any]:
             {"country": "US", "scope": "dpf_certified_only"},
         ],
         "dpf_certified": [],
+        "laws": [
+            {"id": "cn-national-intelligence-law", "country": "CN"},
+            {"id": "us-cloud-act", "country": "US"},
+        ],
     }
 
 
@@ -29,13 +33,16 @@ def workload(*classes: str, **requirements: Any) -> dict[str, Any]:
         "eu_only": False,
         "no_exposure_to": [],
         "customer_held_keys": False,
+        "no_foreign_law": False,
         "allowed_countries": [],
         "eucs_level": None,
         "packs": [],
     }
     return {
         "tenant": "ministere-interieur",
+        "tenant_category": "state_administration",  # a ministry: "cloud au centre" binds it
         "data_classes": list(classes),
+        "unknown_labels": [],
         "requirements": {**base, **requirements},
         "safeguards": [],
     }

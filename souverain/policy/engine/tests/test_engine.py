@@ -30,9 +30,9 @@ def test_huawei_stack_with_us_owned_backup_site_is_denied(engine):
     rules = {d["rule"] for d in decision.deny}
     assert {"secnumcloud.vendor_access", "secnumcloud.qualification", "extraterritorial.compelled_exposure"} <= rules
     messages = " ".join(d["message"] for d in decision.deny)
-    assert "Huawei (CN) has remote_support access" in messages
-    assert "China National Intelligence Law through access" in messages
-    assert "US CLOUD Act through legal_control" in messages
+    assert "Huawei (CN) has remote support access" in messages
+    assert "China National Intelligence Law through access by staff or a vendor" in messages
+    assert "US CLOUD Act through legal control (the operator's ownership chain)" in messages
     assert all(d["source"] for d in decision.deny)
 
 
@@ -68,13 +68,26 @@ def test_custom_pack_always_applies():
     engine = Engine(builtin_policy_set([custom]))
     decision = engine.decide(document(workload("public"), huawei_region()))
     assert decision.packs == ["requirements", "custom.acme"]
-    assert decision.deny == [{"rule": "custom.acme", "message": "no Huawei", "facts": {}, "source": ""}]
+    # A bare string gets the shape of every entry; its English stands in for the French it does not give.
+    assert decision.deny == [{"rule": "custom.acme", "message": "no Huawei", "facts": {}, "source": "", "binds": "",
+                              "message_fr": "no Huawei", "source_fr": "", "binds_fr": ""}]
 
 
-def test_engine_refuses_modules_that_do_not_compile():
+def test_engine_refuses_builtin_modules_that_do_not_compile():
     with pytest.raises(PolicyCompileError) as raised:
-        Engine(builtin_policy_set([PolicyModule("bad.rego", "package souverain.custom.bad\nx := [\n")]))
+        Engine(builtin_policy_set([PolicyModule("bad.rego", "package souverain.bad\nx := [\n")]))
     assert raised.value.errors[0].module == "bad.rego"
+
+
+def test_an_operator_module_that_does_not_load_fails_alone_and_closed():
+    engine = Engine(builtin_policy_set([PolicyModule("custom/bad.rego", "package souverain.custom.bad\nx := [\n")]))
+    try:
+        decision = engine.decide(document(workload("diffusion_restreinte"), huawei_region()))
+    finally:
+        engine.close()
+    [error] = decision.errors
+    assert error["pack"] == "custom.bad" and error["message"].startswith("the module does not load: custom/bad.rego@")
+    assert {"custom.bad", "secnumcloud.vendor_access"} <= {d["rule"] for d in decision.deny}
 
 
 def test_cache_hits_for_equivalent_documents():

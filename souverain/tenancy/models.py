@@ -37,7 +37,7 @@ class Tenant(ChangeLoggedModel):
     # "private" by default: the least-bound category, so no tenant is denied by an obligation it may not have;
     # an operator sets the category of State administrations and public bodies explicitly.
     category = models.CharField(
-        max_length=32, choices=TenantCategory.choices, default=categories.DEFAULT_TENANT_CATEGORY,
+        _("legal category"), max_length=32, choices=TenantCategory.choices, default=categories.DEFAULT_TENANT_CATEGORY,
         help_text=_("The tenant's legal category, which decides the regulations that bind it"),
     )
     # Defaults that every workload of this tenant inherits (policy issue): data classes and requirements.

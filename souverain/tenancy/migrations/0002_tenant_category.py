@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='tenant',
             name='category',
-            field=models.CharField(choices=[('state_administration', 'State administration'), ('public_body', 'Public body'), ('critical_operator', 'Critical operator (OIV/OSE)'), ('regulated_health', 'Regulated health organisation'), ('regulated_finance', 'Regulated financial organisation'), ('private', 'Private company')], default='private', help_text="The tenant's legal category, which decides the regulations that bind it", max_length=32),
+            field=models.CharField(choices=[('state_administration', 'State administration'), ('public_body', 'Public body'), ('critical_operator', 'Critical operator (OIV/OSE)'), ('regulated_health', 'Regulated health organisation'), ('regulated_finance', 'Regulated financial organisation'), ('private', 'Private company')], default='private', help_text="The tenant's legal category, which decides the regulations that bind it", max_length=32, verbose_name='legal category'),
         ),
     ]

@@ -144,7 +144,14 @@ findings contains {
 
 ownership := input.region.ownership
 
-# Both capital and voting rights count: the larger of the two is compared with the threshold.
+# Any of the shares above the limit. Not max(shares) > limit: regopy 1.5.2's max/min/sort order numbers as
+# text (max([5, 25]) is 5), so 5 % of capital with 25 % of votes passed (secnumcloud_boundaries_test.rego).
+above(limit, shares) if {
+	some share in shares
+	share > limit
+}
+
+# Both capital and voting rights count: either above the threshold is a finding.
 findings contains {
 	"rule": "secnumcloud.ownership_single",
 	"message": sprintf(
@@ -167,7 +174,7 @@ findings contains {
 } if {
 	holder := ownership.non_eu_single_max
 	holder != null
-	max([holder.capital, holder.voting]) > ownership.thresholds.single
+	above(ownership.thresholds.single, [holder.capital, holder.voting])
 }
 
 findings contains {
@@ -193,7 +200,7 @@ findings contains {
 	"source": ownership_source,
 	"source_fr": ownership_source_fr,
 } if {
-	max([ownership.non_eu_total_capital, ownership.non_eu_total_voting]) > ownership.thresholds.total
+	above(ownership.thresholds.total, [ownership.non_eu_total_capital, ownership.non_eu_total_voting])
 }
 
 findings contains {

@@ -109,15 +109,19 @@ warn contains {
 	input.region.key_custody.country == null
 }
 
+unknown_what := {"data_classes": "data class", "requirements": "requirement"}
+
+unknown_what_fr := {"data_classes": "la classe de données inconnue", "requirements": "l'exigence inconnue"}
+
 deny contains {
 	"rule": "requirements.unknown_label",
 	"message": sprintf(
-		"The workload is labelled with the unknown data class '%s': its data cannot be checked until it is labelled with a known class.",
-		[label.value],
+		"The workload is labelled with the unknown %s '%s': it cannot be checked until it is labelled with a known one.",
+		[lib.label(unknown_what, label.field), label.value],
 	),
 	"message_fr": sprintf(
-		"La charge de travail porte la classe de données inconnue '%s' : ses données ne peuvent être vérifiées tant qu'elle ne porte pas une classe connue.",
-		[label.value],
+		"La charge de travail porte %s '%s' : elle ne peut être vérifiée tant qu'elle ne porte pas une étiquette connue.",
+		[lib.label(unknown_what_fr, label.field), label.value],
 	),
 	"facts": label,
 	"source": "Workload labels (souverain:classes, the tenant's default data classes)",

@@ -89,3 +89,12 @@ test_every_entry_says_whom_it_binds_in_both_languages if {
 		d.source_fr != ""
 	}
 }
+
+test_an_unknown_requirement_is_named_as_such if {
+	workload := object.union(fixtures.workload, {"unknown_labels": [{"field": "requirements", "value": "no_foriegn_law"}]})
+	result := decide(fixtures.region, workload)
+	some d in result.deny
+	d.rule == "requirements.unknown_label"
+	contains(d.message, "unknown requirement 'no_foriegn_law'")
+	contains(d.message_fr, "exigence inconnue 'no_foriegn_law'")
+}

@@ -14,9 +14,10 @@ placement against an estate file) may state it; one that names a tenant may not 
 Unknown names are errors, never silently ignored: ``validate`` refuses an unknown data class, requirement,
 tenant category, pack or law id (law ids are checked against the knowledge base's, which the caller passes,
 so this module stays free of the ORM). Labels that do not come through ``validate`` — resource tags and
-metadata, a tenant's stored defaults — must not crash a compliance pass either: ``merge`` keeps a class it does
-not know as an ``unknown_labels`` entry of the workload, and the ``requirements`` pack turns each into a
-violation of its own (an unreadable label may hide sensitive data: fail closed, visibly). Human spellings of
+metadata, a tenant's stored defaults — must not crash a compliance pass either: ``merge`` keeps a class (or a
+requirement name) it does not know as an ``unknown_labels`` entry of the workload, and the ``requirements``
+pack turns each into a violation of its own (an unreadable label may hide sensitive data: fail closed,
+visibly). Human spellings of
 a class (``Diffusion Restreinte``, ``diffusion-restreinte``) are read as the class.
 """
 
@@ -133,6 +134,9 @@ def empty_requirements() -> dict[str, Any]:
             "no_exposure_to": [], "packs": [], "allowed_countries": [], "eucs_level": None}
 
 
+REQUIREMENTS = frozenset(empty_requirements())
+
+
 def data_class(label: str) -> str:
     """The data class a label names, spelt as people write it: 'Diffusion Restreinte' -> diffusion_restreinte."""
     return "_".join(label.strip().lower().replace("-", " ").split())
@@ -141,7 +145,7 @@ def data_class(label: str) -> str:
 def merge(layers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Merge descriptor layers (tenant defaults first); every layer can only make the workload stricter."""
     classes: set[str] = set()
-    unknown: set[str] = set()
+    unknown: set[tuple[str, str]] = set()
     requirements = empty_requirements()
     allowed: set[str] | None = None
     safeguards: dict[tuple[str, str], dict[str, str]] = {}
@@ -159,8 +163,9 @@ def merge(layers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             if data_class(str(label)) in DATA_CLASSES:
                 classes.add(data_class(str(label)))
             else:
-                unknown.add(str(label))
+                unknown.add(("data_classes", str(label)))
         req = layer.get("requirements") or {}
+        unknown.update(("requirements", str(key)) for key in req if key not in REQUIREMENTS)
         for flag in BOOLEAN_REQUIREMENTS:
             requirements[flag] = requirements[flag] or bool(req.get(flag))
         for key in LIST_REQUIREMENTS:
@@ -181,7 +186,7 @@ def merge(layers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         "tenant": tenant,
         "tenant_category": category or DEFAULT_TENANT_CATEGORY,
         "data_classes": sorted(classes),
-        "unknown_labels": [{"field": "data_classes", "value": label} for label in sorted(unknown)],
+        "unknown_labels": [{"field": field, "value": label} for field, label in sorted(unknown)],
         "requirements": requirements,
         "safeguards": [safeguards[k] for k in sorted(safeguards)],
         "preferences": {"regions": preferences},

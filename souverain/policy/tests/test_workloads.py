@@ -85,3 +85,9 @@ def test_an_unknown_class_in_a_tenant_s_defaults_is_an_unknown_label_too():
     assert merged["data_classes"] == ["diffusion_restreinte"]
     assert merged["unknown_labels"] == [{"field": "data_classes", "value": "sekret"}]
     assert merge([{"data_classes": ["public"]}])["unknown_labels"] == []
+
+
+def test_an_unknown_requirement_in_a_tenant_s_defaults_is_an_unknown_label_not_ignored():
+    merged = merge([{"tenant": "t", "requirements": {"no_foriegn_law": True, "eu_only": True}}, {}])
+    assert merged["requirements"]["eu_only"] is True
+    assert merged["unknown_labels"] == [{"field": "requirements", "value": "no_foriegn_law"}]

@@ -17,8 +17,7 @@ so this module stays free of the ORM). Labels that do not come through ``validat
 metadata, a tenant's stored defaults — must not crash a compliance pass either: ``merge`` keeps a class (or a
 requirement name) it does not know as an ``unknown_labels`` entry of the workload, and the ``requirements``
 pack turns each into a violation of its own (an unreadable label may hide sensitive data: fail closed,
-visibly). Human spellings of
-a class (``Diffusion Restreinte``, ``diffusion-restreinte``) are read as the class.
+visibly). Human spellings of a class (``Diffusion Restreinte``, ``diffusion-restreinte``) are read as the class.
 """
 
 from __future__ import annotations

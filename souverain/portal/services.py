@@ -17,14 +17,14 @@ from django.urls import reverse
 
 from souverain.estate import db_snapshot, snapshot
 from souverain.estate.exposure import region_profile
-from souverain.estate.models import Certification, Cloud, Region
+from souverain.estate.models import Certification, Cloud, Datacenter, LegalEntity, Region
 from souverain.inventory.models import Resource
 from souverain.policy.models import Violation
 from souverain.sovereignty.kb import KnowledgeBase
 from souverain.sovereignty.services import current_knowledge_base
 from souverain.tenancy.permissions import Access, scope_queryset
 
-from . import geo, graphs, maps
+from . import geo, graphs, maps, wording
 
 EXPIRING_DAYS = 90
 # As the compliance API: everyone reads violations, tenant users their tenant's only.
@@ -260,6 +260,14 @@ def simulate_placement(workload: dict[str, Any], on: dt.date) -> dict[str, Any]:
     regions = {f"{c}/{r}": pk for c, r, pk in Region.objects.values_list("cloud__slug", "slug", "pk")}
     for entry in [*result["allowed"], *result["denied"]]:
         entry["pk"] = regions.get(entry["region"])
+    # Reasons name entities and datacenters by id; the page names them as the estate does.
+    names = dict(LegalEntity.objects.values_list("slug", "name"))
+    names.update(Datacenter.objects.values_list("slug", "name"))
+    for entry in result["denied"]:
+        entry["groups"] = wording.group_reasons(entry["reasons"], names)
+    for entry in result["allowed"]:
+        entry["warning_groups"] = wording.group_reasons(entry.get("warnings") or [], names)
+    result["shared"] = wording.shared_reasons(result["denied"])
     return result
 
 

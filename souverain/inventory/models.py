@@ -12,6 +12,8 @@ keys that changed.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +23,31 @@ from souverain.estate.models import Cloud, Region
 from souverain.tenancy.models import Tenant
 
 from .kinds import KIND_CHOICES
+from .natural import MAX_LENGTH, natural_key
+
+
+class NaturalSortKeyField(models.CharField):
+    """``natural_key`` of another field (``source``), computed whenever a row is written through the ORM: save,
+    create and bulk_create all call ``pre_save``. The sync engine's own bulk writes compute it themselves
+    (``services._apply_page``). Stored, so that ordering by it is an index walk rather than a sort."""
+
+    def __init__(self, *args: Any, source: str = "name", **kwargs: Any) -> None:
+        self.source = source
+        kwargs.setdefault("max_length", MAX_LENGTH)
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        value = natural_key(getattr(model_instance, self.source))
+        setattr(model_instance, self.attname, value)
+        return value
 
 
 class ProjectMapping(ChangeLoggedModel):
@@ -49,6 +76,8 @@ class Resource(models.Model):
                                db_index=False)
     external_id = models.CharField(max_length=255, help_text=_("The cloud's own id"))
     name = models.CharField(max_length=255, blank=True)
+    # Natural order (web-2 before web-10) of the name: what lists sort by (see natural.py).
+    name_sort = NaturalSortKeyField(source="name")
     status = models.CharField(max_length=40, blank=True, help_text=_("The cloud's status, lower case"))
     attrs = models.JSONField(default=dict, help_text=_("The API's own representation, as last seen"))
     attrs_hash = models.CharField(max_length=32, help_text=_("Hash of attrs: unchanged objects are not rewritten"))
@@ -63,7 +92,7 @@ class Resource(models.Model):
                                   db_index=False)
 
     class Meta:
-        ordering = ["name", "id"]
+        ordering = ["name_sort", "id"]
         constraints = [
             models.UniqueConstraint(fields=["cloud", "region", "kind", "external_id"], name="inventory_resource_id"),
         ]
@@ -77,6 +106,8 @@ class Resource(models.Model):
             # Name search: prefix and ordering here; PostgreSQL also gets a trigram index for
             # "contains" searches (migration 0002), which SQLite cannot have.
             models.Index(Lower("name"), name="inv_resource_lower_name"),
+            # Lists in natural name order: the first page is an index walk (PostgreSQL: "C" collation, 0007).
+            models.Index(fields=["name_sort", "id"], name="inv_resource_name_sort"),
         ]
 
     def __str__(self) -> str:

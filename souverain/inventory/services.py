@@ -56,6 +56,7 @@ from souverain.jobs.models import Job
 from . import bulk, credentials
 from . import kinds as K
 from .models import ProjectMapping, Resource, ResourceChange, SyncState
+from .natural import natural_key
 from .signals import inventory_changed
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ JOB_KIND = "inventory.sync"
 #: clocks of Souverain and of the cloud's database not quite agreeing. Re-listed unchanged objects cost a
 #: hash comparison each and no write.
 SINCE_MARGIN = timedelta(seconds=60)
-_VALUES = ["project_id", "tenant_id", "name", "status", "attrs", "attrs_hash", "tags"]
+_VALUES = ["project_id", "tenant_id", "name", "name_sort", "status", "attrs", "attrs_hash", "tags"]
 INSERT_COLUMNS = ["kind", "cloud_id", "region_id", "external_id", *_VALUES, "managed", "first_seen", "last_seen",
                   "gone_at", "last_sync_id"]
 UPDATE_COLUMNS = [*_VALUES, "managed", "last_seen", "gone_at", "last_sync_id"]
@@ -426,7 +427,7 @@ class SyncRun:
             managed = K.is_managed(item, tags)
             name = (project_names.get(project) or project)[:255] if info.per_project else K.name_of(info, item)
             status = "deleted" if ext in deleted else K.status_of(info, item)
-            values = (project[:64], ctx.tenants.get(project), name, status, item, hashes[ext], tags)
+            values = (project[:64], ctx.tenants.get(project), name, natural_key(name), status, item, hashes[ext], tags)
             gone_at = now if ext in deleted else None
             if row is None:
                 creates.append((info.name, ctx.cloud.pk, ctx.region.pk, ext, *values, managed, now, now, gone_at,

@@ -8,7 +8,6 @@ from typing import Any
 import django_tables2 as tables
 from django.core.paginator import Page, Paginator
 from django.db.models import F, QuerySet
-from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import dateformat
 from django.utils.functional import cached_property
@@ -93,11 +92,11 @@ class ResourceTable(tables.Table):
         super().__init__(*args, exclude=exclude, **kwargs)
 
     def order_name(self, queryset: QuerySet, is_descending: bool) -> tuple[QuerySet, bool]:
-        # lower(name) has an index (inventory migration): the first page needs no sort at all — unless the view
-        # chose a plain sort for a selective filter (see views/inventory.py).
-        plain = queryset.query.order_by and queryset.query.order_by[0] == "name"
-        name = "name" if plain else Lower("name")
-        key = (F(name) if plain else name)
+        # Natural order (web-2 before web-10) through the stored key name_sort, which has an index (inventory
+        # migration 0006): the first page needs no sort at all — unless the view chose an unindexed form of the
+        # same key for a selective filter (see views/inventory.py); keep the view's choice.
+        current = queryset.query.order_by[0] if queryset.query.order_by else "name_sort"
+        key = F(current.lstrip("-")) if isinstance(current, str) else current
         return queryset.order_by(key.desc() if is_descending else key.asc(), "-id" if is_descending else "id"), True
 
     def render_name(self, record: Resource) -> str:

@@ -7,9 +7,10 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import renderers, viewsets
+from rest_framework import filters, renderers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -58,6 +59,18 @@ class CSVRenderer(renderers.BaseRenderer):
         return out.getvalue().encode()
 
 
+class NaturalNameOrdering(filters.OrderingFilter):
+    """``?ordering=name`` sorts names naturally (web-2 before web-10) through the stored, indexed key
+    ``name_sort``; every ordering ends with the id, so pages never overlap nor skip a row."""
+
+    def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> list[str]:
+        ordering = [{"name": "name_sort", "-name": "-name_sort"}.get(field, field)
+                    for field in super().get_ordering(request, queryset, view) or []]
+        if not any(field.lstrip("-") == "id" for field in ordering):
+            ordering.append("-id" if ordering and ordering[0].startswith("-") else "id")
+        return ordering
+
+
 class ResourceViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     """Every resource of every cloud. The list shows present resources unless ``presence`` says otherwise;
     ``?format=csv`` exports every matching row."""
@@ -70,7 +83,8 @@ class ResourceViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = OneQueryLimitOffsetPagination
     ordering_fields = ["id", "name", "kind", "status", "first_seen", "last_seen", "gone_at", "project_id",
                        "cloud__slug", "region__slug", "tenant__slug"]
-    ordering = ["name", "id"]
+    ordering = ["name_sort", "id"]
+    filter_backends = [DjangoFilterBackend, NaturalNameOrdering]
 
     def get_queryset(self) -> QuerySet:
         queryset = Resource.objects.all()
@@ -137,7 +151,7 @@ class ResourceViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(responses=serializers.ResourceChangeSerializer(many=True))
     @action(detail=True, methods=["get"])
-    def history(self, request: Request, pk: str | None = None) -> Response:
+    def history(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         """What changed, when, and which sync found it, newest first."""
         resource = self.get_object()
         page = self.paginate_queryset(resource.changes.order_by("-time", "-id"))

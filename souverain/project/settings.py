@@ -145,6 +145,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["souverain.tenancy.permissions.RolePermission"],
+    # The schema says what the server enforces: request bodies without read-only fields nor unknown ones, and
+    # every error answer (souverain/core/api/schema.py); test_fuzz_api.py holds the server to it.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "souverain.core.api.schema.tell_the_truth"],
     # Served from drf-spectacular-sidecar's static files, never from a CDN; Swagger UI would otherwise send the
     # schema to validator.swagger.io.
     "SWAGGER_UI_DIST": "SIDECAR",

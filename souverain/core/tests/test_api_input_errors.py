@@ -116,3 +116,51 @@ def test_fields_read_back_from_the_api_may_be_sent_again(admin):
     body = admin.get("/api/datacenters/").json()["results"][0]
     response = admin.put(f"/api/datacenters/{body['slug']}/", body, format="json")
     assert response.status_code == 200, response.content
+
+
+@pytest.mark.django_db
+def test_a_partial_certification_update_is_checked_against_the_stored_object(admin):
+    cert = admin.get("/api/certifications/").json()["results"][0]
+    response = admin.patch(f"/api/certifications/{cert['id']}/", {"valid_until": "1900-01-01"}, format="json")
+    assert response.status_code == 400, response.content
+    assert "valid_until" in response.json()
+    response = admin.patch(f"/api/certifications/{cert['id']}/", {"scope": "all services"}, format="json")
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url, body, field", [
+    ("/api/clouds/sovereign/", {"admin_staff_countries": 5}, "admin_staff_countries"),
+    ("/api/clouds/sovereign/", {"support_staff_countries": ["XX"]}, "support_staff_countries"),
+    ("/api/clouds/sovereign/", {"key_custody_country": "ZZ"}, "key_custody_country"),
+    ("/api/entities/etat-francais/", {"country": "QQ"}, "country"),
+])
+def test_country_fields_take_country_codes_only(admin, url, body, field):
+    response = admin.patch(url, body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    region = admin.get("/api/regions/").json()["results"][0]
+    assert admin.get(f"/api/regions/{region['id']}/exposure/").status_code == 200
+
+
+def test_the_schema_tells_what_the_server_enforces():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+    assert components["LegalEntityRequest"]["additionalProperties"] is False
+    assert "id" not in components["LegalEntityRequest"]["properties"]  # read-only: not part of a write
+    assert components["PatchedTenantRequest"]["additionalProperties"] is False
+    entities = schema["paths"]["/api/entities/"]["get"]
+    limit = next(p for p in entities["parameters"] if p["name"] == "limit")
+    assert limit["schema"]["maximum"] == MAX_LIMIT
+    offset = next(p for p in entities["parameters"] if p["name"] == "offset")
+    assert offset["schema"]["maximum"] == MAX_OFFSET
+    delete = schema["paths"]["/api/entities/{slug}/"]["delete"]["responses"]
+    assert {"401", "403", "404", "409"} <= set(delete)
+    assert delete["409"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    placement = schema["paths"]["/api/placement/"]["post"]
+    assert "400" in placement["responses"] and "409" in placement["responses"]
+    body = placement["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert set(components[body]["properties"]) == {"workload", "on"}
+    assert components["Cloud"]["properties"]["stack_vendor"]["nullable"] is True

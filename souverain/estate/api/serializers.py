@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from souverain.core.api import RejectUnknownFieldsMixin
+from souverain.sovereignty.kb import is_country_code
 
 from ..models import AvailabilityZone, Certification, Cloud, Datacenter, LegalEntity, Region, Shareholding
 from ..services import cycle_with_parent
+
+
+def _country(code: str) -> str:
+    if not is_country_code(code):
+        raise serializers.ValidationError(
+            _("Unknown country code '%(code)s' (ISO 3166-1 alpha-2 expected).") % {"code": code})
+    return code
 
 
 class ShareholdingSerializer(serializers.ModelSerializer):
@@ -28,6 +37,9 @@ class LegalEntitySerializer(RejectUnknownFieldsMixin, serializers.ModelSerialize
         fields = ["id", "slug", "name", "country", "kind", "parent", "dpf_certified", "dpf_since", "dpf_until",
                   "shareholders"]
 
+    def validate_country(self, code: str) -> str:
+        return _country(code)
+
     def validate_parent(self, parent: LegalEntity | None) -> LegalEntity | None:
         # A new entity has no holders nor children yet: only an existing one can close a cycle.
         if self.instance is not None:
@@ -45,6 +57,9 @@ class DatacenterSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer
         model = Datacenter
         fields = ["id", "slug", "name", "operator", "country", "city", "tier"]
 
+    def validate_country(self, code: str) -> str:
+        return _country(code)
+
 
 class CertificationSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     cloud = serializers.SlugRelatedField(slug_field="slug", queryset=Cloud.objects.all())
@@ -56,8 +71,13 @@ class CertificationSerializer(RejectUnknownFieldsMixin, serializers.ModelSeriali
                   "evidence_url"]
 
     def validate(self, attrs: dict) -> dict:
-        instance = Certification(**{k: v for k, v in attrs.items()})
-        instance.clean()
+        # The model's own checks, on the object as it will be saved (a PATCH sends only some fields).
+        current = {name: getattr(self.instance, name) for name in ("cloud", "region", "valid_from", "valid_until")
+                   } if self.instance is not None else {}
+        try:
+            Certification(**{**current, **attrs}).clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
         return attrs
 
 
@@ -85,6 +105,11 @@ class CloudSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
                                                     queryset=LegalEntity.objects.all(), required=False)
     regions = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     credentials = serializers.DictField(write_only=True, required=False)
+    # Lists of ISO 3166-1 alpha-2 codes: exposure reads each as a country.
+    admin_staff_countries = serializers.ListField(child=serializers.CharField(min_length=2, max_length=2),
+                                                  required=False, max_length=300)
+    support_staff_countries = serializers.ListField(child=serializers.CharField(min_length=2, max_length=2),
+                                                    required=False, max_length=300)
     has_credentials = serializers.SerializerMethodField()
 
     class Meta:
@@ -93,6 +118,15 @@ class CloudSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
                   "stack_vendor", "vendor_access", "hardware_vendors", "admin_staff_countries",
                   "support_staff_countries", "key_custody", "key_custody_country", "regions", "credentials",
                   "has_credentials"]
+
+    def validate_admin_staff_countries(self, codes: list[str]) -> list[str]:
+        return [_country(code) for code in codes]
+
+    def validate_support_staff_countries(self, codes: list[str]) -> list[str]:
+        return [_country(code) for code in codes]
+
+    def validate_key_custody_country(self, code: str) -> str:
+        return _country(code) if code else code
 
     def get_has_credentials(self, obj: Cloud) -> bool:
         return bool(obj.credentials_encrypted)

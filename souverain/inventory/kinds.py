@@ -50,14 +50,24 @@ class KindInfo:
     deletions_visible: bool = False
     #: Read per project (quotas, usage): the item's id is its project's id.
     per_project: bool = False
+    #: Holds or carries customer data (a server, a volume, an image...): compliance evaluates these kinds
+    #: only. Infrastructure objects (networks, ports, security-group rules, quotas, projects...) hold none
+    #: and inherit nothing from their tenant's data classes.
+    holds_data: bool = False
+    #: Where the API's JSON keeps this kind's free key-value labels, read beside its tags for
+    #: ``souverain:*`` classification: "metadata" (Nova server, Cinder volume and snapshot metadata), "" for
+    #: top-level keys (Glance image properties), None when the listing carries none (Swift containers
+    #: keep theirs in headers a listing does not return).
+    labels_at: str | None = None
 
 
 KINDS: tuple[KindInfo, ...] = (
-    KindInfo("servers", "server", "Server", incremental=True, deletions_visible=True),
+    KindInfo("servers", "server", "Server", incremental=True, deletions_visible=True, holds_data=True,
+             labels_at="metadata"),
     KindInfo("flavors", "flavor", "Flavor"),
-    KindInfo("images", "image", "Image", incremental=True),
-    KindInfo("volumes", "volume", "Volume", incremental=True),
-    KindInfo("snapshots", "snapshot", "Volume snapshot"),
+    KindInfo("images", "image", "Image", incremental=True, holds_data=True, labels_at=""),
+    KindInfo("volumes", "volume", "Volume", incremental=True, holds_data=True, labels_at="metadata"),
+    KindInfo("snapshots", "snapshot", "Volume snapshot", holds_data=True, labels_at="metadata"),
     KindInfo("networks", "network", "Network", incremental=True),
     KindInfo("subnets", "subnet", "Subnet", incremental=True),
     KindInfo("routers", "router", "Router", incremental=True),
@@ -65,12 +75,14 @@ KINDS: tuple[KindInfo, ...] = (
     KindInfo("security_groups", "security_group", "Security group", incremental=True),
     KindInfo("security_group_rules", "security_group_rule", "Security group rule", incremental=True),
     KindInfo("floating_ips", "floating_ip", "Floating IP", incremental=True),
-    KindInfo("containers", "container", "Object container", id_key="name"),
+    KindInfo("containers", "container", "Object container", id_key="name", holds_data=True),
     KindInfo("projects", "project", "Cloud project"),
     KindInfo("quotas", "quota", "Quota", id_key="project_id", per_project=True),
     KindInfo("usage", "usage", "Quota usage", id_key="project_id", per_project=True),
 )
 BY_LISTING = {k.listing: k for k in KINDS}
+#: The kinds compliance evaluates (Cinder backups would join them once the inventory lists them).
+DATA_KINDS = tuple(k.name for k in KINDS if k.holds_data)
 BY_NAME = {k.name: k for k in KINDS}
 KIND_CHOICES = [(k.name, k.label) for k in KINDS]
 

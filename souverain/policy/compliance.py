@@ -1,11 +1,19 @@
 """Continuous compliance: every inventoried resource checked against the same rules as placement.
 
-Resources are grouped into equivalence classes — (region, tenant, tags), which is everything a decision
-depends on besides the date and the policy set — and each class is decided once (regopy is slow per query,
-the classes are few). The violations of every class are then written for all of its resources in ONE
-set-based statement (INSERT … SELECT … JOIN … ON CONFLICT), so a pass over a million resources costs a few
-queries, not a million. A violation stays open (``last_seen`` refreshed) while a pass finds it, and is
-resolved by the first pass that covers its resource and no longer finds it.
+Only kinds that hold or carry data are evaluated (``holds_data`` in ``inventory.kinds``: servers, volumes,
+snapshots, images, object containers); infrastructure objects (ports, security-group rules, quotas...) hold
+no data, inherit nothing from their tenant's data classes, and a pass resolves whatever they had open.
+
+Resources are grouped into equivalence classes — (region, tenant, tags, labels), which is everything a
+decision depends on besides the date and the policy set — and each class is decided once (regopy is slow per
+query, the classes are few). A resource is classified by its tags and by its ``souverain:*`` key-value labels
+where its kind keeps them (``labels_at``: Nova/Cinder metadata, Glance image properties): the database
+extracts those keys alone, so servers whose other metadata differ still share a class.
+
+The violations of every class are then written for all of its resources in ONE set-based statement
+(INSERT … SELECT … JOIN … ON CONFLICT), so a pass over a million resources costs a few queries, not a million.
+A violation stays open (``last_seen`` refreshed) while a pass finds it, and is resolved by the first pass that
+covers its resource and no longer finds it.
 """
 
 from __future__ import annotations
@@ -20,8 +28,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from souverain.estate import db_snapshot
-from souverain.sovereignty.services import current_knowledge_base
+from souverain.inventory.kinds import DATA_KINDS, KINDS
 
 from . import placement
 from .models import CompliancePass, Violation
@@ -53,10 +60,11 @@ def tags_mapping(tags: Any) -> dict[str, str]:
 def _tenant_layers() -> dict[int | None, dict[str, Any]]:
     from souverain.tenancy.models import Tenant
 
+    from .services import tenant_layer
+
     layers: dict[int | None, dict[str, Any]] = {None: {}}
     for tenant in Tenant.objects.all():
-        layers[tenant.pk] = {"tenant": tenant.slug, "data_classes": tenant.default_data_classes,
-                             "requirements": tenant.default_requirements, "safeguards": tenant.safeguards}
+        layers[tenant.pk] = tenant_layer(tenant)
     return layers
 
 
@@ -86,12 +94,58 @@ def _scope_table(scope: list[int] | None) -> Iterator[Callable[[str], str]]:
             cursor.execute(f"DROP TABLE IF EXISTS {SCOPE_TABLE}")
 
 
-def _classes(within: Callable[[str], str]) -> list[tuple[int, int | None, str]]:
-    """Distinct (region, tenant, tags as stored) of live resources — read raw so tags compare as stored."""
+def _evaluated(alias: str) -> str:
+    """The condition keeping a statement to live resources of the kinds that hold data."""
+    kinds = ", ".join(f"'{name}'" for name in DATA_KINDS)  # names from the kinds registry, not from input
+    return f"{alias}.gone_at IS NULL AND {alias}.kind IN ({kinds})"
+
+
+def _labels(alias: str) -> str:
+    """SQL for a resource's ``souverain:*`` labels as one JSON object, read where its kind keeps them.
+
+    Only those keys are extracted, so a class does not split on unrelated metadata; kinds without labels get
+    an empty object. Both engines compare the result as stored (jsonb on PostgreSQL, text on SQLite) because
+    the same expression computes it when classes are listed and when their denials are joined back."""
+    postgres = connection.vendor == "postgresql"
+    by_place: dict[str, list[str]] = defaultdict(list)
+    for info in KINDS:
+        if info.holds_data and info.labels_at is not None:
+            by_place[info.labels_at].append(info.name)
+    cases = []
+    for place, names in sorted(by_place.items()):
+        if postgres:
+            source = f"{alias}.attrs->'{place}'" if place else f"{alias}.attrs"
+            objects = f"CASE jsonb_typeof({source}) WHEN 'object' THEN {source} ELSE '{{}}'::jsonb END"
+            extract = (f"(SELECT jsonb_object_agg(l.key, l.value) FROM jsonb_each({objects}) l"
+                       " WHERE l.key LIKE 'souverain:%')")
+        else:
+            path = f"'$.{place}'" if place else "'$'"
+            extract = (f"(SELECT json_group_object(l.key, l.value) FROM json_each({alias}.attrs, {path}) l"
+                       " WHERE l.key LIKE 'souverain:%')")
+        kinds = ", ".join(f"'{name}'" for name in names)
+        cases.append(f"WHEN {alias}.kind IN ({kinds}) THEN {extract}")
+    empty = "'{}'::jsonb" if postgres else "'{}'"
+    if not cases:
+        return empty
+    return f"COALESCE(CASE {' '.join(cases)} END, {empty})"
+
+
+def _classes(within: Callable[[str], str]) -> list[tuple[int, int | None, str, str]]:
+    """Distinct (region, tenant, tags, labels) of the evaluated resources — read raw so they compare as stored."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT DISTINCT region_id, tenant_id, tags FROM inventory_resource"
-                       f" WHERE gone_at IS NULL{within('id')}")
-        return [(r, t, tags if isinstance(tags, str) else json.dumps(tags)) for r, t, tags in cursor.fetchall()]
+        cursor.execute(f"SELECT DISTINCT r.region_id, r.tenant_id, r.tags, {_labels('r')} FROM inventory_resource r"
+                       f" WHERE {_evaluated('r')}{within('r.id')}")
+        return [(r, t, _text(tags), _text(labels)) for r, t, tags, labels in cursor.fetchall()]
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def workload_of(tenant_layer: dict[str, Any], tags: Any, labels: Any) -> dict[str, Any]:
+    """A resource's workload: its tenant's defaults, then its tags, then its labels (metadata, properties);
+    each layer can only make it stricter (workloads.merge)."""
+    return merge([tenant_layer, from_tags(tags_mapping(tags)), from_tags(tags_mapping(labels))])
 
 
 def evaluate(*, resource_ids: Iterable[int] | None = None, on: dt.date | None = None, trigger: str = "manual",
@@ -105,45 +159,39 @@ def evaluate(*, resource_ids: Iterable[int] | None = None, on: dt.date | None = 
     scope = None if resource_ids is None else sorted(set(resource_ids))
     started = timezone.now()
     engine = services.current_engine()
-    token = services.estate_token()
-    context = placement.cached_context(token, on) or placement.build_context(
-        db_snapshot.from_database(), current_knowledge_base(), on, token)
+    context = services.current_context(on)
     cases = {case.key: case for case in context.cases}
     region_keys = {pk: f"{cloud}/{slug}" for pk, cloud, slug in Region.objects.values_list("pk", "cloud__slug", "slug")}
     tenants = _tenant_layers()
-
-    def decide(document: dict[str, Any]) -> tuple[list[dict], list[dict]]:
-        decision = engine.decide(document)
-        return decision.deny, decision.warn
 
     record = CompliancePass(started=started, trigger=trigger, scope="full" if scope is None else "partial",
                             date=on, policy_version=engine.policy_set.version)
     with _scope_table(scope) as within:  # an empty scope: every statement below finds nothing
         classes = _classes(within)
-        denials: list[tuple[int, int | None, str, str, str, str, str]] = []
-        for region_id, tenant_id, tags in classes:
+        denials: list[tuple[int, int | None, str, str, str, str, str, str]] = []
+        for region_id, tenant_id, tags, labels in classes:
             case = cases.get(region_keys.get(region_id, ""))
             if case is None:
                 continue
-            workload = merge([tenants.get(tenant_id, {}), from_tags(tags_mapping(json.loads(tags)))])
-            [(_, deny, _warn)] = placement.decide_all(workload, [case], context.kb_input, on,
-                                                      engine.policy_set.version, decide)
+            workload = workload_of(tenants.get(tenant_id, {}), json.loads(tags), json.loads(labels))
+            [(_, deny, _warn)] = placement.decide_all(workload, [case], context, on, engine)
             by_rule: dict[str, list[dict[str, Any]]] = defaultdict(list)
             for entry in deny:
-                by_rule[entry["rule"]].append({"message": entry["message"], "facts": entry.get("facts", {}),
-                                               "source": entry.get("source", "")})
+                by_rule[entry["rule"]].append({
+                    "message": entry["message"], "facts": entry.get("facts", {}), "source": entry.get("source", ""),
+                    **{key: entry.get(key, "") for key in ("message_fr", "source_fr", "binds", "binds_fr")}})
             for rule, entries in by_rule.items():
                 message = " ".join(e["message"] for e in entries)[:4000]
                 severity = max((severity_of(rule, e["facts"]) for e in entries),
                                key=["medium", "high", "critical"].index)
-                denials.append((region_id, tenant_id, tags, rule, severity, message,
+                denials.append((region_id, tenant_id, tags, labels, rule, severity, message,
                                 json.dumps(entries, default=str)))
         record.classes = len(classes)
 
         with transaction.atomic():
             record.resolved = _write(denials, started, within)
             with connection.cursor() as cursor:
-                cursor.execute(f"SELECT COUNT(*) FROM inventory_resource WHERE gone_at IS NULL{within('id')}")
+                cursor.execute(f"SELECT COUNT(*) FROM inventory_resource r WHERE {_evaluated('r')}{within('r.id')}")
                 record.resources = cursor.fetchone()[0]
             record.opened = Violation.objects.filter(first_seen=started).count()
             record.finished = timezone.now()
@@ -168,16 +216,19 @@ def _write(denials: list[tuple], started: dt.datetime, within: Callable[[str], s
         for table in ("souverain_denial", "souverain_found"):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE TEMP TABLE souverain_denial (region_id bigint, tenant_id bigint, tags {json_type},"
-                       f" rule varchar(120), severity varchar(10), message text, reason {json_type})")
+                       f" labels {json_type}, rule varchar(120), severity varchar(10), message text,"
+                       f" reason {json_type})")
         if denials:
-            cursor.executemany(f"INSERT INTO souverain_denial VALUES (%s, %s, {cast}, %s, %s, %s, {cast})", denials)
+            cursor.executemany(f"INSERT INTO souverain_denial VALUES (%s, %s, {cast}, {cast}, %s, %s, %s, {cast})",
+                               denials)
         # Equality on COALESCE (not IS NOT DISTINCT FROM) so that PostgreSQL can hash-join.
         cursor.execute(
             "CREATE TEMP TABLE souverain_found AS"
             " SELECT r.id AS resource_id, r.tenant_id, r.region_id, d.rule, d.severity, d.message, d.reason"
             " FROM inventory_resource r JOIN souverain_denial d ON r.region_id = d.region_id"
             " AND COALESCE(r.tenant_id, 0) = COALESCE(d.tenant_id, 0) AND r.tags = d.tags"
-            f" WHERE r.gone_at IS NULL{within('r.id')}",
+            f" AND {_labels('r')} = d.labels"
+            f" WHERE {_evaluated('r')}{within('r.id')}",
         )
         cursor.execute("CREATE INDEX souverain_found_key ON souverain_found (resource_id, rule)")
         if postgres:

@@ -1,32 +1,41 @@
 """Placement: for a workload, which regions it may use (ranked) and, for every other one, why not.
 
-Decisions are made once per equivalence class — (policy set version, date, the workload's decision
-attributes, the region's profile) — and reused: regopy costs milliseconds per query, a dict lookup does not.
-Region profiles are computed once per (estate version, knowledge base, date).
+Decisions are made once per equivalence class and reused: regopy costs milliseconds per query, a dict
+lookup does not. There is ONE decision cache, the engine's (``engine/cache.py``), whose key covers every
+part of the input document a rule can read — policy set version, date, the whole workload but its name and
+preferences, the region's profile, the knowledge-base input — so a knowledge-base release, a tenant
+attribute or a new workload attribute can never be answered from a decision made without it. This module
+hashes each region profile and the knowledge-base input once per ``Context`` (not once per decision) and
+builds the engine's key from those hashes with ``cache.key_of``.
+
+A ``Context`` (the region profiles and the knowledge-base input of one date) is computed once per
+(estate version, knowledge base, date) by ``build_context``, the one context builder of placement and
+compliance; the database-backed caller is ``services.current_context``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from souverain.estate.exposure import region_profile
 from souverain.estate.snapshot import EstateData
 from souverain.sovereignty.kb import KnowledgeBase
 
-from .workloads import decision_attributes
-
-Decide = Callable[[dict[str, Any]], tuple[list[dict[str, Any]], list[dict[str, Any]]]]
+from .engine.cache import DecisionCache, canonical_hash, decision_input, key_of, workload_profile
 
 
-def canonical_hash(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+class Decider(Protocol):
+    """What placement needs of the engine (``souverain.policy.engine.Engine``): its decision cache, whether a
+    loaded module reads the tenant's slug, its policy set's version and ``decide``."""
+
+    cache: DecisionCache[Any]
+    reads_tenant: bool
+    policy_set: Any
+
+    def decide(self, document: Mapping[str, Any]) -> Any: ...  # a Decision: .deny and .warn
 
 
 @dataclass(frozen=True)
@@ -37,58 +46,24 @@ class RegionCase:
     profile_hash: str
 
 
-class LRU:
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.data: OrderedDict[Any, Any] = OrderedDict()
-        self.lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Any) -> Any:
-        with self.lock:
-            if key in self.data:
-                self.data.move_to_end(key)
-                self.hits += 1
-                return self.data[key]
-            self.misses += 1
-            return None
-
-    def put(self, key: Any, value: Any) -> None:
-        with self.lock:
-            self.data[key] = value
-            self.data.move_to_end(key)
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.data.clear()
-
-
-_profiles = LRU(64)  # (estate and KB token, date) -> Context
-_decisions = LRU(200_000)  # (policy version, date, workload hash, profile hash) -> (deny, warn)
-
-
-def clear_caches() -> None:
-    _profiles.clear()
-    _decisions.clear()
-
-
-def cache_stats() -> dict[str, int]:
-    return {"decision_hits": _decisions.hits, "decision_misses": _decisions.misses, "decisions": len(_decisions.data)}
-
-
 @dataclass(frozen=True)
 class Context:
     """What every decision of a date needs from the estate and the knowledge base, computed once."""
 
     cases: list[RegionCase]
     kb_input: dict[str, Any]
+    kb_hash: str
+
+
+_contexts: DecisionCache[Context] = DecisionCache(64)  # (estate and KB token, date) -> Context
+
+
+def clear_caches() -> None:
+    _contexts.invalidate()
 
 
 def cached_context(token: str, on: dt.date) -> Context | None:
-    return _profiles.get((token, on))
+    return _contexts.get((token, on.isoformat()))
 
 
 def build_context(estate: EstateData, kb: KnowledgeBase, on: dt.date, token: str | None = None) -> Context:
@@ -98,33 +73,34 @@ def build_context(estate: EstateData, kb: KnowledgeBase, on: dt.date, token: str
         profile.pop("laws", None)  # the per-law verdicts are for people; rules read `exposure`
         cases.append(RegionCase(f"{cloud.id}/{region.id}", cloud.id, profile, canonical_hash(profile)))
     dpf = sorted(e.id for e in estate.entities.values() if e.dpf_valid_on(on))
-    context = Context(cases, kb.as_policy_input(dpf))
+    kb_input = kb.as_policy_input(dpf)
+    context = Context(cases, kb_input, canonical_hash(kb_input))
     if token:
-        _profiles.put((token, on), context)
+        _contexts.put((token, on.isoformat()), context)
     return context
 
 
 def policy_input(workload: Mapping[str, Any], profile: Mapping[str, Any], kb_input: Mapping[str, Any],
                  on: dt.date) -> dict[str, Any]:
-    return {
-        "date": on.isoformat(),
-        "workload": {"tenant": workload.get("tenant"), **decision_attributes(workload)},
-        "region": profile,
-        "kb": kb_input,
-    }
+    """The input document of one decision (souverain/policies/INPUT.md)."""
+    return {"date": on.isoformat(), "workload": decision_input(workload), "region": profile, "kb": kb_input}
 
 
-def decide_all(workload: Mapping[str, Any], cases: list[RegionCase], kb_input: Mapping[str, Any], on: dt.date,
-               policy_version: str, decide: Decide) -> list[tuple[RegionCase, list[dict], list[dict]]]:
-    workload_hash = canonical_hash(decision_attributes(workload))
+def decide_all(workload: Mapping[str, Any], cases: list[RegionCase], context: Context, on: dt.date,
+               engine: Decider) -> list[tuple[RegionCase, list[dict], list[dict]]]:
+    """The decision of every case, each taken from the engine's cache or made once and cached.
+
+    The lists returned are the cached ones: read them, do not change them."""
+    version = engine.policy_set.version
+    workload_hash = canonical_hash(workload_profile(workload, include_tenant=engine.reads_tenant))
     results = []
     for case in cases:
-        key = (policy_version, on, workload_hash, case.profile_hash)
-        decision = _decisions.get(key)
+        key = key_of(version, on.isoformat(), workload_hash, case.profile_hash, context.kb_hash)
+        decision = engine.cache.get(key)
         if decision is None:
-            decision = decide(policy_input(workload, case.profile, kb_input, on))
-            _decisions.put(key, decision)
-        results.append((case, *decision))
+            decision = engine.decide(policy_input(workload, case.profile, context.kb_input, on))
+            engine.cache.put(key, decision)
+        results.append((case, decision.deny, decision.warn))
     return results
 
 

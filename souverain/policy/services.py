@@ -64,6 +64,23 @@ def estate_token() -> str:
 # --- placement ---------------------------------------------------------------------------------------------
 
 
+def current_context(on: dt.date) -> placement.Context:
+    """The region profiles and knowledge-base input of a date for the estate in the database: the one context
+    builder of placement and compliance, cached until the estate or the knowledge base changes."""
+    token = estate_token()
+    return placement.cached_context(token, on) or placement.build_context(
+        db_snapshot.from_database(), current_knowledge_base(), on, token)
+
+
+def tenant_layer(tenant: Any) -> dict[str, Any]:
+    """The descriptor layer a tenant gives each of its workloads (placement requests and inventoried
+    resources alike): its defaults, under the workload's own attributes (see workloads.merge)."""
+    return {
+        "tenant": tenant.slug, "data_classes": tenant.default_data_classes,
+        "requirements": tenant.default_requirements, "safeguards": tenant.safeguards,
+    }
+
+
 def workload_layers(raw: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """Tenant defaults first, then the request: see workloads.py for how layers merge."""
     from souverain.tenancy.models import Tenant
@@ -73,10 +90,7 @@ def workload_layers(raw: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     if raw.get("tenant") and tenant is None:
         raise WorkloadError([f"tenant: unknown tenant '{raw['tenant']}'"])
     if tenant is not None:
-        layers.append({
-            "tenant": tenant.slug, "data_classes": tenant.default_data_classes,
-            "requirements": tenant.default_requirements, "safeguards": tenant.safeguards,
-        })
+        layers.append(tenant_layer(tenant))
     layers.append(raw)
     return layers
 
@@ -88,19 +102,12 @@ def place(raw: Mapping[str, Any], on: dt.date | None = None, *, estate: EstateDa
     validate(raw)
     on = on or dt.date.today()
     workload = merge(workload_layers(raw) if use_tenant_defaults else [raw])
-    if estate is None:
-        token = estate_token()
-        context = placement.cached_context(token, on) or placement.build_context(
-            db_snapshot.from_database(), kb or current_knowledge_base(), on, token)
+    if estate is None and kb is None:
+        context = current_context(on)
     else:
-        context = placement.build_context(estate, kb or current_knowledge_base(), on)
+        context = placement.build_context(estate or db_snapshot.from_database(), kb or current_knowledge_base(), on)
     engine = engine or current_engine()
-
-    def decide(document: dict[str, Any]) -> tuple[list[dict], list[dict]]:
-        decision = engine.decide(document)
-        return decision.deny, decision.warn
-
-    results = placement.decide_all(workload, context.cases, context.kb_input, on, engine.policy_set.version, decide)
+    results = placement.decide_all(workload, context.cases, context, on, engine)
     ranked = placement.rank(workload, results)
     return {
         **ranked,

@@ -41,6 +41,9 @@ class Job(models.Model):
     errors = models.JSONField(default=list, blank=True)
     # Per-part progress, e.g. {"sovereign/fr-paris-1": {"state": "running", "done": 3, "total": 14, ...}}.
     detail = models.JSONField(default=dict, blank=True)
+    # The tenant whose objects the job is about, when it is about one tenant's only (an auditor bound to a tenant
+    # sees those jobs and no other); empty for estate-wide work (syncs, compliance passes over everything).
+    tenant = models.ForeignKey("tenancy.Tenant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-created", "-id"]

@@ -1,4 +1,3 @@
-from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -34,10 +33,11 @@ handler403 = "souverain.portal.views.errors.permission_denied"
 handler404 = "souverain.portal.views.errors.page_not_found"
 handler500 = "souverain.portal.views.errors.server_error"
 
+# No Django admin: it would list every API token in clear (rest_framework.authtoken registers them) and bypass the
+# Access policies; the portal, the API and the CLI are the ways in (test_route_permissions checks it stays off).
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/", include(api_patterns)),
-    path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("souverain.portal.urls")),
 ]

@@ -3,6 +3,20 @@
 A route must either be in PUBLIC_ROUTES or declare an ``Access`` policy; then each role gets exactly what the
 policy says, tenant-scoped users never see another tenant's objects, and anonymous users get nothing.
 A new route that forgets its policy fails here.
+
+Everything is discovered from the URL conf and the views, never listed by hand, so that a new route, filter
+or format is walked the day it appears:
+
+- every route, including the ``.json``/``.csv``/``.api`` format suffixes (each view's renderers) and
+  ``admin/`` (which must be off, or operator-admin only and showing no token);
+- tenant-scoped users (a tenant member and an auditor bound to the home tenant) read every answer - JSON,
+  CSV, HTML, paginated or not (history, versions, activations, summary) - and no marker of the foreign
+  tenant's objects may appear in it (``FOREIGN_MARKERS``), nor a row of another tenant in any list;
+- with every query parameter of the view's filterset (API) or of the page's own form (portal), given the
+  foreign tenant's slug and its object's id: a filter must never widen a tenant user's view;
+- portal pages again as HTMX partials (``HX-Request``), read the same way;
+- writes: a role that may write gets 404 for PUT/PATCH/DELETE on another tenant's object, a role that may
+  not gets 403 (or 404/405), and a POST naming another tenant in its body creates nothing for it.
 """
 
 from __future__ import annotations
@@ -18,8 +32,14 @@ from souverain.tenancy.permissions import Access
 PUBLIC_ROUTES = {
     "healthz", "api/auth/token/", "login/", "logout/", "i18n/setlang/",
 }
-SKIPPED_PREFIXES = ("admin/", "static/", "__debug__/")
-ROLES = ["operator-admin", "operator-ops", "auditor", "tenant-admin", "tenant-member", "foreign-admin"]
+SKIPPED_PREFIXES = ("static/", "__debug__/")
+ROLES = ["operator-admin", "operator-ops", "auditor", "tenant-admin", "tenant-member", "foreign-admin",
+         "auditor-home"]
+#: The home-tenant users whose every answer is read for the foreign tenant's markers.
+READERS = ["tenant-member", "auditor-home"]
+#: Strings that only the foreign tenant's objects carry (names, ids, project, messages): see the ``world``.
+FOREIGN_MARKERS = ["foreign-vm", "p-foreign", "Other Corp", "walker-foreign-violation", "walker-foreign-job"]
+FORMAT = re.compile(r"\\\.\(\?P<format>[^)]*\)/\??")
 
 
 def walk(patterns: list[Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -40,14 +60,22 @@ def view_class(callback: Any) -> type | None:
     return getattr(callback, "cls", None) or getattr(callback, "view_class", None)
 
 
-def all_routes() -> list[tuple[str, Any]]:
+def all_routes(*, admin: bool = False) -> list[tuple[str, Any]]:
+    """(route, view) of every route but the static files; ``admin/`` ones only with ``admin``."""
     routes = []
     for route, callback in walk(get_resolver().url_patterns):
         route = route.lstrip("^").rstrip("$").replace("\\Z", "")
-        if route.startswith(SKIPPED_PREFIXES) or "format" in route:
+        if route.startswith(SKIPPED_PREFIXES) or route.startswith("admin/") != admin:
             continue
         routes.append((route, callback))
     return routes
+
+
+def formats_of(callback: Any) -> list[str]:
+    """The format suffixes a route answers to: its view's renderers (json, api, csv...)."""
+    cls = view_class(callback)
+    renderers = getattr(cls, "renderer_classes", None) or []
+    return sorted({r.format for r in renderers if getattr(r, "format", None)}) or ["json"]
 
 
 def access_for(callback: Any, method: str) -> Access | None:
@@ -120,91 +148,236 @@ def _fill(route: str, callback: Any, tenants: dict[str, Any], access: Access) ->
 
 @pytest.fixture
 def world(example_estate, role_users, tenants):
-    """Objects of every kind, some owned by the foreign tenant."""
+    """Objects of every kind, some owned by the foreign tenant and carrying its markers; an auditor bound to the
+    home tenant; a superuser (what ``souverain setup`` creates) for the admin."""
+    from django.contrib.auth import get_user_model
     from django.utils import timezone
 
+    from souverain.core.roles import Role
     from souverain.inventory.models import Resource
     from souverain.inventory.tests.factories import inventory_world
+    from souverain.jobs.models import Job
     from souverain.policy.models import CompliancePass, OperatorPolicy, Violation
+    from souverain.tenancy.models import Membership
 
     inventory_world(tenants)
     now = timezone.now()
     resource = Resource.objects.filter(tenant=tenants["foreign"]).first()
     OperatorPolicy.objects.create(name="walker")
     Violation.objects.create(resource=resource, tenant=tenants["foreign"], region=resource.region, rule="walker.rule",
-                             severity="high", message="walker", reason=[], first_seen=now, last_seen=now)
+                             severity="high", message="walker-foreign-violation", reason=[], first_seen=now,
+                             last_seen=now)
     CompliancePass.objects.create(started=now, finished=now, trigger="manual", scope="full", date=now.date(),
                                   policy_version="walker")
+    # A running job about the foreign tenant's objects (a sync of a cloud dedicated to it), as the portal shows.
+    Job.objects.create(kind="inventory.sync", params={"clouds": [], "full": True, "kinds": []}, status="running",
+                       started=now, heartbeat=now, tenant=tenants["foreign"], message="walker-foreign-job")
+    users = get_user_model().objects
+    bound = users.create_user(username="auditor-home", password="pw-auditor-home")
+    Membership.objects.create(user=bound, role=Role.AUDITOR, tenant=tenants["home"])
+    role_users["auditor-home"] = bound
+    root = users.create_superuser(username="root", password="pw-root", email="")
+    Membership.objects.create(user=root, role=Role.OPERATOR_ADMIN)
+    role_users["root"] = root
     return tenants
 
 
+def _body(response: Any) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode(errors="replace")
+    return response.content.decode(errors="replace")
+
+
+def _leaks(response: Any, query: str = "") -> list[str]:
+    """The foreign tenant's markers in an answer (its slug too, unless the request itself named it)."""
+    body = _body(response)
+    found = [marker for marker in FOREIGN_MARKERS if marker in body]
+    if '"other-corp"' in body and "other-corp" not in query:
+        found.append('"other-corp"')
+    return found
+
+
+def _rows(body: Any) -> list[dict[str, Any]]:
+    """The rows of a JSON answer, paginated or not."""
+    if isinstance(body, dict):
+        body = body.get("results", [])
+    return [row for row in body if isinstance(row, dict)] if isinstance(body, list) else []
+
+
+def _foreign_rows(response: Any, model: type, user: Any, lookup: str) -> bool:
+    if "json" not in response.get("Content-Type", ""):
+        return False
+    ids = [row.get("id") for row in _rows(response.json()) if isinstance(row.get("id"), int)]
+    return model.objects.filter(pk__in=ids).exclude(**{lookup: user.membership.tenant_id}).exists()
+
+
+def _query_names(cls: Any, page: str) -> list[str]:
+    """The query parameters a route takes: its filterset's filters (API), its page's form fields (portal)."""
+    names = set(getattr(getattr(cls, "filterset_class", None), "base_filters", {}) or {})
+    names.update(re.findall(r'<(?:input|select)[^>]*name="([\w-]+)"', page))
+    names.discard("csrfmiddlewaretoken")
+    return sorted(names | {"tenant"})
+
+
 @pytest.mark.django_db
-def test_every_route_enforces_roles_and_tenant_isolation(world, api_as, client, role_users):
+def test_every_route_enforces_roles_and_tenant_isolation(world, client, role_users):
+    from django.test import Client
     from rest_framework.test import APIClient
+
+    from souverain.tenancy.models import Tenant
+
+    foreign_tenant = Tenant.objects.get(pk=world["foreign"].pk)
+    api_clients, web_clients = {}, {}
+    for username in ROLES:
+        api_clients[username] = APIClient()
+        api_clients[username].force_authenticate(role_users[username])
+        web_clients[username] = Client()
+        web_clients[username].force_login(role_users[username])
+    for each in (*api_clients.values(), *web_clients.values()):
+        each.raise_request_exception = False  # a 500 is one more problem to list, not the end of the walk
 
     checked = 0
     problems = []
+    seen_by_operators: set[str] = set()  # the markers are really in the answers: the check below is not vacuous
     for route, callback in all_routes():
         if route in PUBLIC_ROUTES:
             continue
         access = access_for(callback, "GET")
-        filled = _fill(route, callback, world, access) if access else None
-        if filled is None:
-            model = getattr(getattr(view_class(callback), "queryset", None), "model", None)
-            problems.append(f"{route}: no object to test with ({model}: {model.objects.count() if model else '-'})")
-            continue
-        url, obj = filled
-        url = "/" + url
-        is_api = url.startswith("/api/")
-        client.logout()
-        anonymous = APIClient().get(url) if is_api else client.get(url)
-        if is_api and anonymous.status_code not in (401, 403):
-            problems.append(f"anonymous GET {url} → {anonymous.status_code}")
-        if not is_api and anonymous.status_code != 302:
-            problems.append(f"anonymous GET {url} → {anonymous.status_code} (expected a redirect to login)")
-        for username in ROLES:
-            user = role_users[username]
-            role = user.membership.role
-            if is_api:
-                response = api_as(username).get(url)
-            else:
-                client.force_login(user)
-                response = client.get(url)
-            allowed = role in access.read
-            foreign_object = (
-                obj is not None and access.tenant_lookup is not None and _has_lookup(type(obj), access.tenant_lookup)
-                and type(obj).objects.filter(pk=obj.pk).filter(**{access.tenant_lookup: world["foreign"].pk}).exists()
-            )
-            scoped = user.membership.tenant_id is not None
-            if not allowed:
-                expected = {403}
-            elif foreign_object and scoped and username != "foreign-admin":
-                expected = {404}
-            else:
-                expected = {200, 405}  # 405: a POST-only route, checked below
-            if response.status_code not in expected:
-                problems.append(f"{username} GET {url} → {response.status_code}, expected {expected}")
-            elif allowed and response.status_code == 200 and scoped and access.tenant_lookup and is_api:
-                body = response.json()
-                rows = body.get("results", []) if isinstance(body, dict) else []
-                model = type(obj) if obj is not None else None
-                if model is not None:
-                    ids = [r.get("id") for r in rows if isinstance(r, dict)]
-                    visible_foreign = model.objects.filter(
-                        pk__in=[i for i in ids if i is not None],
-                    ).exclude(**{access.tenant_lookup: user.membership.tenant_id})
-                    if visible_foreign.exists():
-                        problems.append(f"{username} sees another tenant's rows at {url}")
-            checked += 1
-        write_access = access_for(callback, "POST") or access_for(callback, "DELETE")
-        if is_api and write_access is not None:
-            method = "post" if obj is None else "delete"
+        cls = view_class(callback)
+        variants = [FORMAT.sub(f".{fmt}", route) for fmt in formats_of(callback)] if FORMAT.search(route) \
+            else [route]
+        for variant in variants:
+            filled = _fill(variant, callback, world, access) if access else None
+            if filled is None:
+                model = getattr(getattr(cls, "queryset", None), "model", None)
+                problems.append(f"{route}: no object to test with ({model}: "
+                                f"{model.objects.count() if model else '-'})")
+                break
+            url, obj = filled
+            url = "/" + url
+            is_api = url.startswith("/api/")
+            clients = api_clients if is_api else web_clients
+            anonymous = APIClient().get(url) if is_api else Client().get(url)
+            if is_api and anonymous.status_code not in (401, 403):
+                problems.append(f"anonymous GET {url} → {anonymous.status_code}")
+            if not is_api and anonymous.status_code != 302:
+                problems.append(f"anonymous GET {url} → {anonymous.status_code} (expected a redirect to login)")
+            model = type(obj) if obj is not None else getattr(getattr(cls, "queryset", None), "model", None)
+            lookup = access.tenant_lookup if model is not None and access.tenant_lookup and \
+                _has_lookup(model, access.tenant_lookup) else None
+            foreign_object = obj is not None and lookup is not None and \
+                type(obj).objects.filter(pk=obj.pk).filter(**{lookup: world["foreign"].pk}).exists()
             for username in ROLES:
-                role = role_users[username].membership.role
-                if role in write_access.write:
+                user = role_users[username]
+                role = user.membership.role
+                response = clients[username].get(url)
+                allowed = role in access.read
+                scoped = user.membership.tenant_id is not None
+                if not allowed:
+                    expected = {403}
+                elif foreign_object and scoped and username != "foreign-admin":
+                    expected = {404}
+                else:
+                    expected = {200, 405}  # 405: a POST-only route, checked below
+                if response.status_code not in expected:
+                    problems.append(f"{username} GET {url} → {response.status_code}, expected {expected}")
                     continue
-                response = getattr(api_as(username), method)(url, {}, format="json")
-                if response.status_code not in (403, 404, 405):
-                    problems.append(f"{username} {method.upper()} {url} → {response.status_code}, expected 403")
+                checked += 1
+                if username == "auditor" and response.status_code == 200:
+                    seen_by_operators.update(_leaks(response))
+                if username not in READERS or response.status_code != 200:
+                    continue
+                reads = [("", response)]
+                if not is_api:  # the same page as an HTMX partial
+                    reads.append(("(htmx)", clients[username].get(url, HTTP_HX_REQUEST="true")))
+                if "<" not in route:  # a list or a page: every query parameter, naming the foreign tenant
+                    for name in _query_names(cls, _body(response)):
+                        for value in (foreign_tenant.slug, str(foreign_tenant.pk)):
+                            query = f"?{name}={value}"
+                            reads.append((query, clients[username].get(url + query)))
+                for query, answer in reads:
+                    if answer.status_code >= 500:
+                        problems.append(f"{username} GET {url}{query} → {answer.status_code}")
+                    leaked = _leaks(answer, query)
+                    if leaked:
+                        problems.append(f"{username} sees {leaked} of the foreign tenant at {url} {query}")
+                    elif lookup and is_api and _foreign_rows(answer, model, user, lookup):
+                        problems.append(f"{username} sees another tenant's rows at {url} {query}")
+            problems.extend(_check_writes(url, obj, callback, api_clients if is_api else None, role_users, world,
+                                          foreign_object))
     assert checked > 50
+    unseen = set(FOREIGN_MARKERS) - seen_by_operators
+    assert not unseen, f"markers that no route shows even to an auditor: {unseen}"
+    assert not problems, "\n".join(problems)
+
+
+def _check_writes(url: str, obj: Any, callback: Any, clients: dict[str, Any] | None, role_users: Any, world: Any,
+                  foreign_object: bool) -> list[str]:
+    """Writes as every role: refused without the right, 404 on another tenant's object with it; a POST naming
+    the foreign tenant in its body creates nothing of the foreign tenant."""
+    if clients is None:
+        return []
+    write_access = access_for(callback, "POST") or access_for(callback, "DELETE")
+    if write_access is None:
+        return []
+    problems = []
+    for username in ROLES:
+        user = role_users[username]
+        scoped_home = user.membership.tenant_id == world["home"].pk
+        may_write = user.membership.role in write_access.write
+        if obj is None:
+            if not may_write:
+                response = clients[username].post(url, {}, format="json")
+                if response.status_code not in (403, 404, 405):
+                    problems.append(f"{username} POST {url} → {response.status_code}, expected 403")
+            elif scoped_home:
+                problems.extend(_post_naming_the_foreign_tenant(url, callback, clients[username], username, world))
+            continue
+        for method in ("put", "patch", "delete"):
+            if may_write and not (foreign_object and scoped_home):
+                continue  # a legitimate write: not what this test is about (and it would consume the object)
+            response = getattr(clients[username], method)(url, {}, format="json")
+            expected = {404, 405} if may_write else {403, 404, 405}
+            if response.status_code not in expected:
+                problems.append(f"{username} {method.upper()} {url} → {response.status_code}, expected {expected}")
+    return problems
+
+
+def _post_naming_the_foreign_tenant(url: str, callback: Any, client: Any, username: str, world: Any) -> list[str]:
+    model = getattr(getattr(view_class(callback), "queryset", None), "model", None)
+    lookup = (access_for(callback, "POST") or Access()).tenant_lookup
+    problems = []
+    for value in (world["foreign"].slug, world["foreign"].pk):
+        before = model.objects.filter(**{lookup: world["foreign"].pk}).count() if model and lookup else 0
+        response = client.post(url, {"tenant": value, "workload": {"tenant": value}}, format="json")
+        after = model.objects.filter(**{lookup: world["foreign"].pk}).count() if model and lookup else 0
+        if response.status_code >= 500 or after != before or _leaks(response, str(value)):
+            problems.append(f"{username} POST {url} naming the foreign tenant ({value!r}) → "
+                            f"{response.status_code}, {after - before} object(s) created for it")
+    return problems
+
+
+@pytest.mark.django_db
+def test_the_django_admin_is_off_or_operator_admin_only_and_shows_no_token(world, role_users):
+    """Django's admin lists API tokens in clear (``authtoken``'s TokenProxy): it must not serve them to anyone."""
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+
+    tokens = [Token.objects.create(user=role_users[name]).key for name in ("root", "tenant-member")]
+    problems = []
+    urls = {"/" + re.sub(r"<(?:\w+:)?\w+>|\(\?P<\w+>[^)]*\)", "1", route).replace(".*", "")
+            for route, _view in all_routes(admin=True)}
+    # Where the admin lists tokens, whether or not the URL conf still has an admin.
+    urls |= {"/admin/", "/admin/authtoken/tokenproxy/", "/admin/authtoken/token/"}
+    for url in sorted(urls):
+        for username in [*ROLES, "root"]:
+            client = Client()
+            client.force_login(role_users[username])
+            response = client.get(url, follow=True)
+            body = _body(response)
+            if any(token in body for token in tokens):
+                problems.append(f"{username} sees an API token at {url}")
+            operator_admin = role_users[username].membership.role == "operator-admin"
+            if response.status_code == 200 and not operator_admin and "id_password" not in body:
+                problems.append(f"{username} GET {url} → 200 (the admin is for operator admins only)")
     assert not problems, "\n".join(problems)

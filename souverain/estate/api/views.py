@@ -68,7 +68,7 @@ class RegionViewSet(EstateViewSet):
         "SecNumCloud §19.6 ownership test and the certifications valid on the date.",
     )
     @action(detail=True, methods=["get"])
-    def exposure(self, request: Request, pk: str | None = None) -> Response:
+    def exposure(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         region = self.get_object()
         on = parse_date_param(request.query_params.get("on"))
         return Response(exposure_for_region(region, on))

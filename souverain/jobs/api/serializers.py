@@ -12,11 +12,13 @@ from ..models import Job
 
 class JobSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     duration = serializers.SerializerMethodField(help_text="Seconds, so far when still running")
+    tenant = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True,
+                                          help_text="The tenant whose objects the job is about; null: estate-wide")
 
     class Meta:
         model = Job
         fields = ["id", "kind", "params", "status", "requested_by", "created", "started", "finished", "duration",
-                  "worker", "attempts", "progress", "message", "counts", "errors", "detail"]
+                  "worker", "attempts", "progress", "message", "counts", "errors", "detail", "tenant"]
         read_only_fields = [f for f in fields if f not in ("kind", "params")]
 
     def get_duration(self, job: Job) -> float | None:

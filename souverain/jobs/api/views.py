@@ -12,15 +12,16 @@ from ..filtersets import JobFilterSet
 from ..models import Job
 from .serializers import JobSerializer
 
-# Jobs name clouds and carry their errors: operators and auditors read them; operators start them.
-JOB_ACCESS = Access(read=OPERATOR_ROLES | {Role.AUDITOR}, write=OPERATOR_ROLES)
+# Jobs name clouds and carry their errors: operators and auditors read them; operators start them. An auditor
+# bound to a tenant reads the jobs about that tenant's objects only (estate-wide work, such as syncs, is not).
+JOB_ACCESS = Access(read=OPERATOR_ROLES | {Role.AUDITOR}, write=OPERATOR_ROLES, tenant_lookup="tenant")
 
 
 class JobViewSet(TenantScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Background jobs. POST ``{"kind": "inventory.sync", "params": {"clouds": [...], "full": true}}`` starts one."""
 
     access = JOB_ACCESS
-    queryset = Job.objects.all()
+    queryset = Job.objects.select_related("tenant")
     serializer_class = JobSerializer
     filterset_class = JobFilterSet
     ordering_fields = ["created", "started", "finished", "status", "kind"]

@@ -1,8 +1,9 @@
 """A tenant user never sees another tenant's resources on any portal page.
 
-The route walker (core/tests/test_route_permissions.py) checks status codes; this test reads the pages: every
-portal URL, with every object it can show, as a user of each tenant, and looks for anything of the other
-tenant (its name, slug, resources' names and ids). A new portal route fails here until it is listed below.
+The route walker (core/tests/test_route_permissions.py) walks every route with markers of the foreign tenant; this
+test reads the pages with a populated inventory: every portal URL, with every object it can show, as a user of
+each tenant - as a page and as the HTMX partial of the same URL - and looks for anything of the other tenant
+(its name, slug, resources' names and ids). A new portal route fails here until it is listed below.
 """
 
 from __future__ import annotations
@@ -87,9 +88,12 @@ def test_no_page_shows_another_tenants_resources(client: Client, evaluated: Any,
             assert response.status_code == expected, f"{username} GET {url} → {response.status_code}"
             if expected != 200:
                 continue
-            page = response.content.decode()
-            leaked = sorted(s for s in forbidden if s in page)
-            assert not leaked, f"{username} sees {leaked[:5]} of {other.slug} at {url}"
+            # The page, and the same URL as the HTMX partial its forms and polling ask for.
+            partial = client.get(url, HTTP_HX_REQUEST="true")
+            assert partial.status_code == expected, f"{username} GET {url} (htmx) → {partial.status_code}"
+            for how, page in (("", response.content.decode()), (" (htmx)", partial.content.decode())):
+                leaked = sorted(s for s in forbidden if s in page)
+                assert not leaked, f"{username} sees {leaked[:5]} of {other.slug} at {url}{how}"
             checked += 1
     assert checked > 40
     # The counts are the viewer's own, too.

@@ -15,13 +15,21 @@ from souverain.core.roles import OPERATOR_ROLES, Role
 from souverain.estate.models import Cloud
 from souverain.inventory import credentials
 from souverain.inventory import services as inventory
-from souverain.tenancy.permissions import Access, PortalAccessMixin
+from souverain.tenancy.permissions import Access, PortalAccessMixin, membership_of
 
 from .. import services
 from .base import RoleContextMixin
 
 # As the jobs API: operators and auditors read, operators start syncs.
 SYNC_ACCESS = Access(read=OPERATOR_ROLES | {Role.AUDITOR}, write=OPERATOR_ROLES)
+
+
+def _visible_jobs(request: HttpRequest, jobs: list[Any]) -> list[Any]:
+    """An auditor bound to a tenant sees the jobs about that tenant's objects only, as in the jobs API."""
+    membership = membership_of(request.user)
+    if membership is None or not membership.is_tenant_scoped:
+        return jobs
+    return [job for job in jobs if job.tenant_id == membership.tenant_id]
 
 
 class SyncView(PortalAccessMixin, RoleContextMixin, TemplateView):
@@ -31,6 +39,8 @@ class SyncView(PortalAccessMixin, RoleContextMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.update(services.sync_status())
+        context["running"] = _visible_jobs(self.request, context["running"])
+        context["recent"] = _visible_jobs(self.request, context["recent"])
         # Where each cloud's credentials come from, as this server process finds them (a CLI sync may read
         # another clouds.yaml): "found at /path", "encrypted in the database", or what is missing and a hint.
         located = credentials.locate_all([entry["cloud"] for entry in context["clouds"]])
@@ -60,5 +70,5 @@ class SyncJobsView(PortalAccessMixin, RoleContextMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["running"] = services.running_jobs()
+        context["running"] = _visible_jobs(self.request, services.running_jobs())
         return context

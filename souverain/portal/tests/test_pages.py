@@ -200,10 +200,15 @@ def test_open_violations_by_severity_tenant_and_rule(login: Any, evaluated: Any)
 
 
 def test_operators_run_a_compliance_pass(login: Any, estate: Any) -> None:
-    response = login("operator-ops").post("/compliance/")
-    assert response.status_code == 302
-    assert Job.objects.filter(kind__startswith="policy").exists() or Job.objects.exists()
+    before = set(Job.objects.values_list("pk", flat=True))  # loading the estate may have queued its own
+    response = login("operator-ops").post("/compliance/", follow=True)
+    assert response.redirect_chain == [("/compliance/", 302)]
+    [job] = Job.objects.exclude(pk__in=before)
+    assert (job.kind, job.status, job.params) == (
+        "policy.compliance", "queued", {"trigger": "manual", "resource_ids": None, "on": None})
+    assert f"Compliance pass queued (job #{job.pk})." in text(response)
     assert login("auditor").post("/compliance/").status_code == 403
+    assert Job.objects.exclude(pk__in=before).count() == 1
 
 
 def test_uploading_a_broken_policy_shows_where_it_breaks_and_changes_nothing(login: Any, estate: Any) -> None:

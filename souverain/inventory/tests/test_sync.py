@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from souverain.connectors import NotSupported, Unavailable
 
 from ..models import ProjectMapping, Resource, ResourceChange, SyncState
-from ..services import SyncRun, attribute_changes, digest, last_seen, listing_times
+from ..services import SINCE_MARGIN, SyncRun, attribute_changes, digest, last_seen, listing_times
 from ..signals import inventory_changed
 from .factories import FakeConnector, make_cloud, write_clouds_yaml
 
@@ -148,7 +148,7 @@ def test_incremental_uses_changes_since_catches_nova_deletions_and_reconciles_un
                                                              {"id": "v2", "status": "available"}],
                           "flavors": [{"id": "f1"}, {"id": "f2"}]})
     sync(cloud, fake, kinds=["server", "volume", "flavor"])
-    watermark = SyncState.objects.get(kind="server").last_success
+    watermarks = dict(SyncState.objects.filter(cloud=cloud).values_list("kind", "last_success"))
     before = ResourceChange.objects.latest("time").time
     fake.calls.clear()
 
@@ -161,8 +161,11 @@ def test_incremental_uses_changes_since_catches_nova_deletions_and_reconciles_un
     run = sync(cloud, fake, full=False, kinds=["server", "volume", "flavor"])
 
     since = dict(fake.calls)
-    assert since["servers"] is not None and since["servers"] < watermark  # minus the clock margin
-    assert since["volumes"] is not None and since["flavors"] is None
+    # Changes since the last listing began, minus the margin for clocks that disagree: no more, no less.
+    assert since["servers"] == watermarks["server"] - SINCE_MARGIN
+    assert since["volumes"] == watermarks["volume"] - SINCE_MARGIN
+    assert since["flavors"] is None
+    assert SINCE_MARGIN.total_seconds() == 60  # as docs/inventory.md promises: a margin, and that one
     assert present() == {"s0", "s1", "s3", "s-new"}
     assert Resource.objects.get(external_id="s2").status == "deleted"
     assert present("volume") == {"v1", "v2"}  # caught at the next full sync, not by a time-filtered listing

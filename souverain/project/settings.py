@@ -96,7 +96,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # it begins (IMMEDIATE), waiting up to the busy timeout: a deferred one that read first fails at once with
     # "database is locked" when another connection wrote in between (a compliance pass while the API writes).
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
         "transaction_mode": "IMMEDIATE", "timeout": 30,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -209,6 +209,11 @@ CELERY_BEAT_SCHEDULE = {
     # Certificates expire and adequacy decisions change: re-check everything daily.
     "compliance-daily": {"task": "souverain.policy.tasks.daily_compliance", "schedule": 86400.0},
 }
+# A running job's worker renews its lease (the job's heartbeat) every fifth of this many seconds; a job whose lease
+# expired is queued again (idempotent kinds) or failed, by the recovery timer (beat's entry below in scale mode).
+SOUVERAIN_JOB_LEASE = float(os.environ.get("SOUVERAIN_JOB_LEASE", "15"))
+CELERY_BEAT_SCHEDULE["jobs-recovery"] = {"task": "souverain.jobs.tasks.recover_interrupted",
+                                         "schedule": SOUVERAIN_JOB_LEASE / 3}
 SOUVERAIN_SYNC_AT_START = _env_bool("SOUVERAIN_SYNC_AT_START", True)
 # Per-cloud locks: Redis in scale mode (this URL, else the broker's when it is Redis), lease rows otherwise.
 SOUVERAIN_LOCK_URL = os.environ.get("SOUVERAIN_LOCK_URL", "")

@@ -13,9 +13,11 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 
+from . import events
 from .context import current_actor
 from .models import ChangeLoggedModel, ObjectChange
 
@@ -29,17 +31,23 @@ def _record(instance: ChangeLoggedModel, action: str, before: dict | None, after
     if action == ObjectChange.Action.UPDATE and before == after:
         return
     actor = current_actor()
-    ObjectChange.objects.create(
-        username=actor.username if actor else "system",
-        request_id=actor.request_id if actor else "",
-        source=actor.source if actor else "system",
-        action=action,
-        content_type=ContentType.objects.get_for_model(instance, for_concrete_model=True),
-        object_id=str(instance.pk),
-        object_repr=str(instance)[:200],
-        before=before,
-        after=after,
-    )
+    content_type = ContentType.objects.get_for_model(instance, for_concrete_model=True)
+    # The history row and its audit record (events' recorders) commit together, or not at all.
+    with transaction.atomic():
+        ObjectChange.objects.create(
+            username=actor.username if actor else "system",
+            request_id=actor.request_id if actor else "",
+            source=actor.source if actor else "system",
+            action=action,
+            content_type=content_type,
+            object_id=str(instance.pk),
+            object_repr=str(instance)[:200],
+            before=before,
+            after=after,
+        )
+        events.emit(f"object.{action}", object_type=f"{content_type.app_label}.{content_type.model}",
+                     object_id=str(instance.pk), object_repr=str(instance)[:200],
+                     data={"before": before, "after": after})
 
 
 def _remember_before(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:

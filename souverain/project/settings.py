@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "souverain.jobs",
     "souverain.inventory",
     "souverain.policy",
+    "souverain.audit",
     "souverain.portal",
 ]
 
@@ -214,6 +215,10 @@ CELERY_BEAT_SCHEDULE = {
 SOUVERAIN_JOB_LEASE = float(os.environ.get("SOUVERAIN_JOB_LEASE", "15"))
 CELERY_BEAT_SCHEDULE["jobs-recovery"] = {"task": "souverain.jobs.tasks.recover_interrupted",
                                          "schedule": SOUVERAIN_JOB_LEASE / 3}
+# Audit trail: a signed checkpoint of the chain every hour (souverain/audit/services.py).
+SOUVERAIN_AUDIT_CHECKPOINT_INTERVAL = float(os.environ.get("SOUVERAIN_AUDIT_CHECKPOINT_INTERVAL", "3600"))
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {"task": "souverain.audit.tasks.checkpoint",
+                                            "schedule": SOUVERAIN_AUDIT_CHECKPOINT_INTERVAL}
 SOUVERAIN_SYNC_AT_START = _env_bool("SOUVERAIN_SYNC_AT_START", True)
 # Per-cloud locks: Redis in scale mode (this URL, else the broker's when it is Redis), lease rows otherwise.
 SOUVERAIN_LOCK_URL = os.environ.get("SOUVERAIN_LOCK_URL", "")

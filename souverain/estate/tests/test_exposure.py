@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -101,6 +102,17 @@ def test_bad_date_is_a_clear_400(api):
 
 
 @pytest.mark.django_db
-def test_date_defaults_to_today(api):
-    pk = Region.objects.first().pk
-    assert api.get(f"/api/regions/{pk}/exposure/").json()["date"] == dt.date.today().isoformat()
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Etc/GMT+12"])  # UTC+14 and UTC-12: never the same date
+def test_date_defaults_to_today_in_the_configured_time_zone(api, settings, zone):
+    """Today is the date in TIME_ZONE, computed here independently of the process clock's zone."""
+    settings.TIME_ZONE = zone
+    pk = Region.objects.get(cloud__slug="sovereign", slug="fr-paris-1").pk
+    for _ in range(3):  # a request that straddles midnight in that zone is asked again
+        before = dt.datetime.now(ZoneInfo(zone)).date()
+        response = api.get(f"/api/regions/{pk}/exposure/")
+        assert response.status_code == 200, response.content
+        answered = response.json()["date"]
+        if dt.datetime.now(ZoneInfo(zone)).date() == before:
+            break
+    # The two zones' dates always differ, so a default that ignores TIME_ZONE (UTC's date, the machine's) fails one.
+    assert answered == before.isoformat()

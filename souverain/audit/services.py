@@ -59,7 +59,10 @@ from . import chain, keys
 from .models import AuditCheckpoint, AuditRecord
 
 log = logging.getLogger(__name__)
+# Every record as one JSON line, for syslog: off unless SOUVERAIN_AUDIT_SYSLOG names a syslog socket or host:port
+# (receivers.connect adds the handler); it does not go to the console's log with the rest.
 syslog = logging.getLogger("souverain.audit.records")
+syslog.propagate = False
 
 #: Key of the PostgreSQL advisory lock serialising appends and checkpoints ("SOUVAUDT" as a big-endian int).
 ADVISORY_LOCK_KEY = 0x534F555641554454 - (1 << 63)
@@ -103,7 +106,7 @@ def append(action: str, *, object_type: str = "", object_id: str = "", object_re
         digest = chain.record_hash(fields, data_text)
         record = AuditRecord(**{**fields, "time": now, "data": data_text, "hash": digest})
         record.save(using=using)
-    if syslog.isEnabledFor(logging.INFO):
+    if syslog.handlers:
         syslog.info("%s", json.dumps(as_export(record), ensure_ascii=False))
     return record
 

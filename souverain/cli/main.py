@@ -641,5 +641,96 @@ def _wait_quietly(job_id: int):  # noqa: ANN202
     return wait_for(job_id, timeout=float("inf"))
 
 
+# --- audit trail (souverain/audit/services.py) -------------------------------------------------------------
+
+
+@main.group()
+def audit() -> None:
+    """The tamper-evident audit trail: verify, export, checkpoint."""
+
+
+def _print_report(report: dict, fmt: str) -> None:
+    if fmt == "json":
+        emit(report, fmt)
+    else:
+        say(f"{report['records']} record(s) (seq {report['first_seq']}..{report['last_seq']}), "
+            f"{report['checkpoints']} checkpoint(s), head {report['head_hash'][:16]}")
+        for problem in report["problems"]:
+            say(f"seq {problem['seq'] if problem['seq'] is not None else '-'} {problem['kind']}: "
+                f"{problem['message']}")
+        say("verified: the chain is intact" if report["ok"] else
+            f"FAILED: first bad record seq {report['first_bad_seq']}")
+    if not report["ok"]:
+        raise SystemExit(1)
+
+
+@audit.command("verify")
+@click.option("--from", "start", default=None, help="First sequence number, or an ISO date or time.")
+@click.option("--to", "end", default=None, help="Last sequence number, or an ISO date or time.")
+@click.option("--file", "file", default=None, type=click.Path(dir_okay=False, exists=True),
+              help="Verify an export (JSON lines) offline: no server, no database.")
+@click.option("--public-key", "public_key", default=None, type=click.Path(dir_okay=False, exists=True),
+              help="With --file: the PEM public key (GET /api/audit/public-key/).")
+@FORMAT_OPTION
+def audit_verify(start: str | None, end: str | None, file: str | None, public_key: str | None, fmt: str) -> None:
+    """Recompute the hash chain and check every checkpoint's signature; exit 1 naming the first bad record."""
+    if file is not None:
+        from souverain.audit import chain  # no Django: runs anywhere the package is installed
+
+        if public_key is None:
+            fail("--file needs --public-key (the server's /api/audit/public-key/)")
+        try:
+            key = chain.load_public_pem(Path(public_key).read_bytes())
+            with open(file, encoding="utf-8") as lines:
+                report = chain.verify_export(lines, key)
+        except (ValueError, UnicodeDecodeError) as exc:
+            fail(f"{file}: {exc}")
+        _print_report(report.as_dict(), fmt)
+        return
+    _django()
+    from souverain.audit import services
+
+    try:
+        report = services.verify(start, end)
+    except ValueError as exc:
+        fail(str(exc))
+    _print_report(report.as_dict(), fmt)
+
+
+@audit.command("export")
+@click.option("--from", "start", default=None, help="First sequence number, or an ISO date or time.")
+@click.option("--to", "end", default=None, help="Last sequence number, or an ISO date or time.")
+def audit_export(start: str | None, end: str | None) -> None:
+    """Write checkpoints then records as JSON lines on standard output (for a SIEM, or verify --file)."""
+    _django()
+    from souverain.audit import services
+
+    try:
+        for line in services.export_lines(start, end):
+            sys.stdout.write(line + "\n")
+    except ValueError as exc:
+        fail(str(exc))
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign a checkpoint of the records appended since the last one, now."""
+    _django()
+    from souverain.audit import services
+
+    checkpoint = services.make_checkpoint()
+    say(f"checkpoint #{checkpoint.number}: seq {checkpoint.first_seq}..{checkpoint.last_seq} "
+        f"({checkpoint.count} record(s)), head {checkpoint.head_hash[:16]}")
+
+
+@audit.command("public-key")
+def audit_public_key() -> None:
+    """Print the PEM public key that checks the checkpoints' signatures."""
+    _django()
+    from souverain.audit import services
+
+    sys.stdout.write(services.public_key_pem())
+
+
 if __name__ == "__main__":
     main()

@@ -24,6 +24,7 @@ api_patterns = [
     path("", include("souverain.jobs.api.urls")),
     path("", include("souverain.inventory.api.urls")),
     path("", include("souverain.policy.api.urls")),
+    path("", include("souverain.audit.api.urls")),
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]

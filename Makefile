@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/souverain
 
-.PHONY: install run test test-sqlite test-postgres lint clean
+.PHONY: install run test test-sqlite test-postgres lint fuzz clean
 
 $(VENV)/.installed: pyproject.toml
 	bash scripts/ensure-system-packages.sh
@@ -35,6 +35,10 @@ test-sqlite: install
 test-postgres: install
 	bash scripts/ensure-postgres.sh
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not testbed and not browser"
+
+# A longer generated-request run over the whole API than the one `make test` includes (see test_fuzz_api.py).
+fuzz: install
+	SOUVERAIN_FUZZ_EXAMPLES=$${SOUVERAIN_FUZZ_EXAMPLES:-100} $(BIN)/pytest souverain/core/tests/test_fuzz_api.py -p no:randomly
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -7,7 +7,10 @@
   ownership cycle found in stored data (409). Which statuses: 401 and 403 everywhere (authentication and role),
   400 where the request carries a body or query parameters, 404 on a path with an object id, 409 on writes and
   on the estate's computed reads (exposure, placement), 405 never (unsupported methods are simply absent).
-- Operations with ``?format=csv`` (the inventory's export) may answer ``text/csv``, errors included.
+- Operations with ``?format=csv`` (the inventory's export) may answer ``text/csv``, errors included; an unknown
+  format is a 404 (DRF's answer).
+- Where a view documents its own error body for a status, the ``Error`` body is allowed beside it (a request
+  whose body is not JSON gets DRF's error before the view runs).
 
 ``souverain/core/tests/test_fuzz_api.py`` holds the server to this schema with generated requests.
 """
@@ -50,6 +53,9 @@ def tell_the_truth(result: dict[str, Any], generator: Any, request: Any, public:
         for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            # ?format=csv (the inventory's export) answers CSV, errors included.
+            formats = next((p.get("schema", {}).get("enum") or [] for p in operation.get("parameters", [])
+                            if p.get("name") == "format" and p.get("in") == "query"), [])
             statuses = {"401", "403"}
             if operation.get("requestBody") or operation.get("parameters"):
                 statuses.add("400")
@@ -57,14 +63,18 @@ def tell_the_truth(result: dict[str, Any], generator: Any, request: Any, public:
                 statuses.add("404")
             if method in WRITE_METHODS or path.endswith("/exposure/"):
                 statuses.add("409")
-            # ?format=csv (the inventory's export) answers CSV, errors included.
-            formats = next((p.get("schema", {}).get("enum") or [] for p in operation.get("parameters", [])
-                            if p.get("name") == "format" and p.get("in") == "query"), [])
+            if formats:  # DRF answers an unknown ?format= with 404
+                statuses.add("404")
             for status in sorted(statuses):
-                operation["responses"].setdefault(status, {
+                documented = operation["responses"].setdefault(status, {
                     "description": ERROR_DESCRIPTIONS[status],
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                 })
+                # A view's own error body (e.g. a refused policy upload) or DRF's (a body that is not JSON).
+                json_body = documented.setdefault("content", {}).setdefault("application/json", {})
+                if json_body.get("schema", {}).get("$ref") != "#/components/schemas/Error":
+                    json_body["schema"] = {"anyOf": [json_body.get("schema", {}),
+                                                     {"$ref": "#/components/schemas/Error"}]}
             if "csv" in formats:
                 for response in operation["responses"].values():
                     response.setdefault("content", {}).setdefault("text/csv", {"schema": {"type": "string"}})

@@ -22,7 +22,8 @@ class MeSerializer(serializers.Serializer):
 
 class MembershipSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
-    tenant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # Operators and unbound auditors have no tenant.
+    tenant = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = Membership

@@ -24,17 +24,21 @@ import socket
 import threading
 import time
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from souverain.core import events
 from souverain.core.context import acting_as
 
 from . import db, registry
 from .models import Job
+
+if TYPE_CHECKING:
+    from souverain.tenancy.models import Tenant
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +76,13 @@ def worker_name() -> str:
 # --- creating and queueing ---------------------------------------------------------------------------------
 
 
-def create_job(kind: str, params: dict[str, Any] | None = None, *, requested_by: str = "") -> Job:
-    """A queued job row; ``params`` are checked by the kind's validator (ValueError when wrong)."""
+def create_job(kind: str, params: dict[str, Any] | None = None, *, requested_by: str = "",
+               tenant: Tenant | None = None) -> Job:
+    """A queued job row; ``params`` are checked by the kind's validator (ValueError when wrong). ``tenant``: the
+    tenant whose objects the job is about, if one (its bound auditors see the job; nobody else scoped does)."""
     job_type = registry.get(kind)
     clean = job_type.validate(dict(params or {})) if job_type.validate else dict(params or {})
-    return Job.objects.create(kind=kind, params=clean, requested_by=requested_by)
+    return Job.objects.create(kind=kind, params=clean, requested_by=requested_by, tenant=tenant)
 
 
 def enqueue(job: Job) -> None:
@@ -89,8 +95,9 @@ def enqueue(job: Job) -> None:
         transaction.on_commit(worker.wake)
 
 
-def submit(kind: str, params: dict[str, Any] | None = None, *, requested_by: str = "") -> Job:
-    job = create_job(kind, params, requested_by=requested_by)
+def submit(kind: str, params: dict[str, Any] | None = None, *, requested_by: str = "",
+           tenant: Tenant | None = None) -> Job:
+    job = create_job(kind, params, requested_by=requested_by, tenant=tenant)
     enqueue(job)
     return job
 
@@ -128,6 +135,9 @@ def run_job(job_id: int, *, worker: str | None = None) -> Job | None:
     if job is None:
         log.info("job %s: nothing to do (gone, finished or taken by another worker)", job_id)
         return None
+    events.emit("job.start", object_type="jobs.job", object_id=str(job.pk), object_repr=str(job),
+                username=job.requested_by or "system", source="job",
+                data={"kind": job.kind, "params": job.params, "attempt": job.attempts, "worker": job.worker})
     reporter = Reporter(job)
     beating = _Heartbeat(reporter)
     beating.start()
@@ -151,6 +161,10 @@ def run_job(job_id: int, *, worker: str | None = None) -> Job | None:
         log.error("job %s (%s): its lease expired while this worker ran it; the outcome here is discarded",
                   job.pk, job.kind)
     job.refresh_from_db()
+    events.emit("job.end", object_type="jobs.job", object_id=str(job.pk), object_repr=str(job),
+                username=job.requested_by or "system", source="job",
+                data={"kind": job.kind, "status": job.status, "attempt": job.attempts, "counts": job.counts,
+                      "errors": len(job.errors or []), "lost_lease": reporter.lost})
     return job
 
 

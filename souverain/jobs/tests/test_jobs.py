@@ -124,6 +124,29 @@ def test_the_api_starts_jobs_for_operators_only(api_as, monkeypatch):
     assert api_as("tenant-admin").get("/api/jobs/").status_code == 403
 
 
+@pytest.mark.django_db
+def test_an_auditor_bound_to_a_tenant_sees_the_jobs_about_its_objects_only(role_users, tenants):
+    from rest_framework.test import APIClient
+
+    from souverain.core.roles import Role
+    from souverain.tenancy.models import Membership
+
+    estate_wide = services.create_job("test.echo")
+    ours = services.create_job("test.echo", tenant=tenants["home"])
+    theirs = services.create_job("test.echo", tenant=tenants["foreign"])
+    bound = role_users["auditor"].__class__.objects.create_user(username="bound-auditor")
+    Membership.objects.create(user=bound, role=Role.AUDITOR, tenant=tenants["home"])
+    client = APIClient()
+    client.force_authenticate(bound)
+    listed = client.get("/api/jobs/").json()["results"]
+    assert [(job["id"], job["tenant"]) for job in listed] == [(ours.pk, "ministere")]
+    for hidden in (estate_wide, theirs):
+        assert client.get(f"/api/jobs/{hidden.pk}/").status_code == 404
+    unbound = APIClient()
+    unbound.force_authenticate(role_users["auditor"])
+    assert {job["id"] for job in unbound.get("/api/jobs/").json()["results"]} == {estate_wide.pk, ours.pk, theirs.pk}
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_in_process_worker_runs_queued_jobs():
     thread = worker.start_in_process_worker(poll_interval=0.2, schedule=False)

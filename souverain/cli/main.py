@@ -585,12 +585,15 @@ def inventory_list(clouds: tuple[str, ...], regions: tuple[str, ...], tenants: t
 @click.option("--no-wait", is_flag=True, help="Queue the sync and return its job id.")
 @FORMAT_OPTION
 def sync(clouds: tuple[str, ...], full: bool, kinds: tuple[str, ...], no_wait: bool, fmt: str) -> None:
-    """Sync the inventory of CLOUD(s) (default: every cloud with credentials), with a progress bar per cloud.
+    """Sync the inventory of CLOUD(s) (default: every cloud whose credentials are found), with a progress bar per
+    cloud.
 
     A server-side command, like `estate apply`: it uses the database of this machine's settings. The job is
     queued like any other: with CELERY_BROKER_URL set a Celery worker runs it; otherwise this command runs
-    it here (or the running server's worker does, if it claims it first). Exit status: 0 done, 1 failed,
-    2 partly done (some kinds or clouds stale).
+    it here (or the running server's worker does, if it claims it first). Credentials are read by the process
+    that runs the sync: a clouds.yaml entry from its OS_CLIENT_CONFIG_FILE (else ./clouds.yaml,
+    ~/.config/openstack/, /etc/openstack/), or credentials encrypted in the database; this command prints
+    where it finds each cloud's. Exit status: 0 done, 1 failed, 2 partly done (some kinds or clouds stale).
     """
     _django()
     from souverain.inventory import services
@@ -610,6 +613,8 @@ def sync(clouds: tuple[str, ...], full: bool, kinds: tuple[str, ...], no_wait: b
             console.print(f"queued job {job.pk}")
         return
     if not celery_enabled():
+        if fmt == "table":
+            _print_credentials(job.params.get("clouds") or [])
         _summary_reports_sync_warnings()
         job_console.run_here_if_free(job.pk)
     finished = job_console.watch(job.pk, console) if fmt == "table" else _wait_quietly(job.pk)
@@ -618,6 +623,19 @@ def sync(clouds: tuple[str, ...], full: bool, kinds: tuple[str, ...], no_wait: b
     else:
         job_console.summary(finished, console)
     raise SystemExit(job_console.EXIT_CODES.get(finished.status, 1))
+
+
+def _print_credentials(slugs: list[str]) -> None:
+    """Where this process finds each cloud's credentials: a sync run by the server reads its own environment."""
+    from souverain.estate.models import Cloud
+    from souverain.inventory import credentials
+
+    clouds = list(Cloud.objects.filter(slug__in=slugs) if slugs else Cloud.objects.all())
+    located = credentials.locate_all(clouds)
+    for cloud in sorted(clouds, key=lambda c: c.slug):
+        source = located[cloud.pk]
+        if slugs or source.configured:
+            say(f"{cloud.slug}: {source.detail}")
 
 
 def _summary_reports_sync_warnings() -> None:

@@ -97,3 +97,17 @@ def test_an_explicit_sync_of_a_cloud_not_configured_fails_at_once_saying_where_i
     assert error["error"].startswith(f"not configured: missing: clouds.yaml entry “ghost” is not in "
                                      f"{elsewhere / 'clouds.yaml'}")
     assert done.detail["alpha/r1"]["credentials"] == f"clouds.yaml entry “alpha” found at {elsewhere / 'clouds.yaml'}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_souverain_sync_prints_where_it_finds_each_clouds_credentials(elsewhere: Path, settings: Any) -> None:
+    from click.testing import CliRunner
+
+    from souverain.cli.main import main
+
+    settings.CELERY_BROKER_URL = ""
+    make_cloud("ghost")
+    result = CliRunner().invoke(main, ["sync", "ghost"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "ghost: missing: clouds.yaml entry “ghost”: no clouds.yaml found (looked in " in result.output
+    assert "not configured" in result.output

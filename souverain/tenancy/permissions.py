@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import QuerySet
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from souverain.core import events
 from souverain.core.roles import ALL_ROLES, OPERATOR_ROLES, Role
 
 from .models import Membership, Tenant
@@ -81,12 +82,25 @@ def scope_queryset(queryset: QuerySet, user: Any, access: Access) -> QuerySet:
     return queryset.filter(**{access.tenant_lookup: membership.tenant_id})
 
 
+def audit_denial(request: Any, view: Any) -> None:
+    """A refusal to an authenticated user is a security event (anonymous requests are only asked to log in)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return
+    events.emit("access.denied", username=user.get_username(),
+                data={"method": request.method, "path": request.path[:500], "view": type(view).__name__,
+                      "role": role_of(user)})
+
+
 class RolePermission(BasePermission):
     message = "Your role does not allow this."
 
     def has_permission(self, request: Any, view: Any) -> bool:
         access = access_of(view, request.method)
-        return is_allowed(request.user, access, request.method)
+        allowed = is_allowed(request.user, access, request.method)
+        if not allowed:
+            audit_denial(request, view)
+        return allowed
 
     def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:
         access = access_of(view, request.method)
@@ -117,5 +131,6 @@ class PortalAccessMixin(TenantScopedQuerysetMixin):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not is_allowed(request.user, access_of(self, request.method), request.method):
+            audit_denial(request, self)
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]

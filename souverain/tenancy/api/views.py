@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from souverain.core import events
 from souverain.core.api import refuse_delete_while_referenced
 from souverain.core.roles import ALL_ROLES, Role
 
@@ -67,5 +68,8 @@ class TokenView(APIView):
         if user is None or not user.is_active:
             return Response({"detail": "Wrong username or password.", "error": "AuthenticationFailed"},
                             status=status.HTTP_401_UNAUTHORIZED)
-        token, _ = Token.objects.get_or_create(user=user)
+        token, created = Token.objects.get_or_create(user=user)
+        # The audit trail records who obtained a token, never the token itself.
+        events.emit("auth.token", object_type="auth.user", object_id=str(user.pk), object_repr=user.get_username(),
+                    username=user.get_username(), source="api", data={"created": created})
         return Response({"token": token.key})

@@ -14,7 +14,7 @@ from typing import Any
 
 from souverain.sovereignty.kb import KnowledgeBase, LawInfo
 
-from .ownership import OwnershipGraph, ownership_test
+from .ownership import Line, OwnershipGraph, ownership_test
 from .snapshot import CloudData, EstateData, RegionData
 
 ACCESS_LEVELS_WITH_ACCESS = {"remote_support", "operations"}
@@ -22,28 +22,36 @@ ACCESS_LEVELS_WITH_ACCESS = {"remote_support", "operations"}
 
 @dataclass(frozen=True)
 class Path:
-    """One way a law reaches the region: a channel, the countries it passes, and a readable chain."""
+    """One way a law reaches the region: a channel, the countries it passes, and a readable chain whose links are
+    translatable lines (``ownership.Line``: the English text is ``str(link)``)."""
 
     channel: str
     country: str
-    chain: list[str]
+    chain: list[Line]
     facts: dict[str, Any]
 
 
-def _entity_label(estate: EstateData, entity_id: str) -> str:
+def _entity(estate: EstateData, entity_id: str, template: str, **params: Any) -> Line:
+    """``template`` followed by the entity and its country: "operated by Nimbus EMEA Limited (IE)"."""
     entity = estate.entities.get(entity_id)
-    return f"{entity.name} ({entity.country})" if entity else entity_id
+    if entity is None:
+        return Line(template + " {entity}", {**params, "entity": entity_id})
+    return Line(template + " {entity} ({entity_country})",
+                {**params, "entity": entity.name, "entity_country": entity.country})
 
 
-def _chain_paths(estate: EstateData, graph: OwnershipGraph, entity_id: str, channel: str, links: list[str],
+def _chain_paths(estate: EstateData, graph: OwnershipGraph, entity_id: str, channel: str, links: list[Line],
                  facts: dict[str, Any]) -> list[Path]:
     """One path per entity of ``entity_id``'s control chain: a subsidiary carries its parents' laws."""
     paths = []
     links = list(links)
     countries_seen: set[str] = set()
-    for index, (eid, relation) in enumerate(graph.control_chain(entity_id)):
+    previous = entity_id
+    for index, (eid, _relation) in enumerate(graph.control_chain(entity_id)):
         if index > 0:
-            links.append(f"{relation} by {_entity_label(estate, eid)}")
+            relation = graph.relation(previous, eid)
+            links.append(_entity(estate, eid, relation.template + " by", **relation.params))
+            previous = eid
         entity = estate.entities.get(eid)
         # A parent in a country already met on this chain adds no new law, only noise.
         if entity is not None and entity.country not in countries_seen:
@@ -54,50 +62,57 @@ def _chain_paths(estate: EstateData, graph: OwnershipGraph, entity_id: str, chan
 
 
 def _paths(estate: EstateData, cloud: CloudData, region: RegionData, kb: KnowledgeBase) -> list[Path]:
-    head = f"Region {cloud.id}/{region.id}"
+    region_id = f"{cloud.id}/{region.id}"
+    head = Line("Region {region}", {"region": region_id})
     graph = estate.graph()
-    operator_link = f"cloud {cloud.name} operated by {_entity_label(estate, cloud.operator)}"
+    operator_link = _entity(estate, cloud.operator, "cloud {cloud} operated by", cloud=cloud.name)
     paths = _chain_paths(estate, graph, cloud.operator, "legal_control", [head, operator_link], {})
     for role, ids in (("primary", region.datacenters), ("backup", region.backup_datacenters)):
         for dc_id in ids:
             dc = estate.datacenters.get(dc_id)
             if dc is None:
                 continue
-            where = f"{dc.name} ({dc.city + ', ' if dc.city else ''}{dc.country})"
-            label = "stores its data in" if role == "primary" else "backs up its data to"
+            verb = "stores its data in" if role == "primary" else "backs up its data to"
+            where = " ({city}, {country})" if dc.city else " ({country})"
+            stored = Line("Region {region} " + verb + " {datacenter}" + where,
+                          {"region": region_id, "datacenter": dc.name, "city": dc.city, "country": dc.country})
             facts = {"datacenter": dc.id, "role": role}
-            paths.append(Path("data_location", dc.country, [f"{head} {label} {where}"],
-                              {**facts, "country": dc.country}))
+            paths.append(Path("data_location", dc.country, [stored], {**facts, "country": dc.country}))
             if dc.operator in estate.entities and dc.operator != cloud.operator:
-                facility = (f"facility operated by {_entity_label(estate, dc.operator)},"
-                            " with physical access to the equipment")
-                paths.extend(_chain_paths(estate, graph, dc.operator, "access", [f"{head} {label} {where}", facility],
+                facility = _entity(estate, dc.operator, "facility operated by")
+                facility = Line(facility.template + ", with physical access to the equipment", facility.params)
+                paths.extend(_chain_paths(estate, graph, dc.operator, "access", [stored, facility],
                                           {**facts, "facility_operator": dc.operator}))
     for kind, countries in (("admin", cloud.admin_staff_countries), ("support", cloud.support_staff_countries)):
-        verb = "administered" if kind == "admin" else "supported"
+        template = ("Region {region} is administered by admin staff in {country_text}" if kind == "admin"
+                    else "Region {region} is supported by support staff in {country_text}")
         for country in countries:
-            paths.append(Path("access", country,
-                              [f"{head} is {verb} by {kind} staff in {kb.country_name(country)} ({country})"],
-                              {"staff": kind, "country": country}))
+            staff = Line(template, {"region": region_id, "country": country,
+                                    "country_text": f"{kb.country_name(country)} ({country})"})
+            paths.append(Path("access", country, [staff], {"staff": kind, "country": country}))
     if cloud.stack_vendor and cloud.stack_vendor in estate.entities:
         has_access = cloud.vendor_access in ACCESS_LEVELS_WITH_ACCESS
-        what = f"stack vendor {_entity_label(estate, cloud.stack_vendor)} ({cloud.stack_distribution or 'stack'})"
-        detail = (f"has {cloud.vendor_access.replace('_', ' ')} access" if has_access
-                  else f"supplies the software ({cloud.vendor_access.replace('_', ' ')})")
+        runs_on = _entity(estate, cloud.stack_vendor, "cloud {cloud} runs on stack vendor", cloud=cloud.name)
+        runs_on = (Line(runs_on.template + " ({distribution})", {**runs_on.params,
+                                                                   "distribution": cloud.stack_distribution})
+                   if cloud.stack_distribution else Line(runs_on.template + " (stack)", runs_on.params))
+        access = {"vendor_access": cloud.vendor_access, "access_text": cloud.vendor_access.replace("_", " ")}
+        detail = (Line("has {access_text} access", access) if has_access
+                  else Line("supplies the software ({access_text})", access))
         paths.extend(_chain_paths(estate, graph, cloud.stack_vendor, "access" if has_access else "supply_chain",
-                                  [f"{head} ← cloud {cloud.name} runs on {what}", detail],
+                                  [head, runs_on, detail],
                                   {"vendor": cloud.stack_vendor, "vendor_access": cloud.vendor_access}))
     for vendor_id in cloud.hardware_vendors:
         if vendor_id in estate.entities:
             paths.extend(_chain_paths(
                 estate, graph, vendor_id, "supply_chain",
-                [f"{head} ← cloud {cloud.name} uses hardware from {_entity_label(estate, vendor_id)}"],
+                [head, _entity(estate, vendor_id, "cloud {cloud} uses hardware from", cloud=cloud.name)],
                 {"hardware_vendor": vendor_id}))
     return paths
 
 
-def _join(chain: list[str], law: LawInfo) -> str:
-    return " ← ".join(chain) + f" → {law.name}"
+def _join(chain: list[Line], law: LawInfo) -> str:
+    return " ← ".join(str(link) for link in chain) + f" → {law.name}"
 
 
 def region_profile(estate: EstateData, cloud_id: str, region_id: str, kb: KnowledgeBase,
@@ -124,6 +139,7 @@ def region_profile(estate: EstateData, cloud_id: str, region_id: str, kb: Knowle
             hits.append({
                 "law": law.slug, "law_name": law.name, "country": law.country, "channel": path.channel,
                 "strength": strength, "explanation": _join(path.chain, law), "facts": path.facts,
+                "chain": [link.as_dict() for link in path.chain],
                 "inference": bool(law.channels[path.channel].get("inference", False)),
             })
         exposure.extend(hits)
@@ -132,6 +148,7 @@ def region_profile(estate: EstateData, cloud_id: str, region_id: str, kb: Knowle
             "source": law.source, "exposed": bool(hits),
             "strength": _strongest(hits), "paths": hits,
             "why_not": None if hits else _why_not(law, kb),
+            "channels": [channel for channel in law.channels if channel in _CHANNEL_WORDS],
         })
 
     data_locations = []
@@ -171,6 +188,8 @@ def region_profile(estate: EstateData, cloud_id: str, region_id: str, kb: Knowle
             ],
         },
         "ownership": test.as_dict(),
+        # The same explanation as message ids and parameters, for readers of other languages (ownership.Line).
+        "ownership_lines": [line.as_dict() for line in test.lines],
         "data_locations": data_locations,
         "data_countries": sorted({d["country"] for d in data_locations}),
         "admin_staff_countries": sorted(cloud.admin_staff_countries),
@@ -214,8 +233,13 @@ _CHANNEL_WORDS = {
 }
 
 
+_CHANNEL_NAMES = {"legal_control": "legal control", "data_location": "data location", "access": "access",
+                  "supply_chain": "supply chain"}
+
+
 def _why_not(law: LawInfo, kb: KnowledgeBase) -> str:
     country = kb.country_name(law.country)
     reasons = [_CHANNEL_WORDS[channel].format(c=country) for channel in law.channels if channel in _CHANNEL_WORDS]
-    channels = ", ".join(law.channels) or "no channel"
+    # Words, not the channels' codes: this sentence is shown to people (the portal says it in their language).
+    channels = ", ".join(_CHANNEL_NAMES.get(channel, channel) for channel in law.channels) or "no channel"
     return f"{law.name} reaches data only through {channels}: " + "; ".join(reasons) + "."

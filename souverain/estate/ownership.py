@@ -23,6 +23,40 @@ TOTAL_THRESHOLD = 39.0
 CONTROL_THRESHOLD = 50.0
 
 
+@dataclass(frozen=True)
+class Line:
+    """One sentence (or chain link) of an explanation: a message id — its English text with ``{field}``s — and
+    its parameters, so that the API keeps the English sentence and the portal says it in the reader's language.
+
+    ``str(line)`` is the English text. ``render(translate, formats)`` looks the id up with ``translate`` (gettext,
+    injected: this module stays free of Django) and formats each parameter with the first ``formats`` entry whose
+    suffix ends its name (``_pct``: a percentage; ``country``: an ISO code, shown as the country's name). English
+    templates may use ``*_text`` parameters (words already in English) that translations leave out."""
+
+    template: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.template.format(**{k: _pct(v) if k.endswith("_pct") else v for k, v in self.params.items()})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.template, "params": dict(self.params)}
+
+    @staticmethod
+    def render(line: dict[str, Any], translate: Callable[[str], str],
+               formats: dict[str, Callable[[Any], str]]) -> str:
+        """A line (as ``as_dict`` gives it) in the language of ``translate``; the English text if the translation
+        does not fit the parameters."""
+        params = {}
+        for name, value in line["params"].items():
+            formatter = next((f for suffix, f in formats.items() if name.endswith(suffix)), None)
+            params[name] = formatter(value) if formatter else value
+        try:
+            return translate(line["id"]).format(**params)
+        except (KeyError, IndexError, ValueError):
+            return str(Line(line["id"], line["params"]))
+
+
 class OwnershipCycleError(InconsistentData, ValueError):
     """An entity that owns or controls itself through a chain: no control chain or look-through is defined.
 
@@ -140,17 +174,20 @@ class OwnershipGraph:
             holder, why = parent
             if holder in seen:
                 break
-            share = next((h for h in self.holders_of(current) if h.holder == holder), None)
-            if share is None:
-                relation = "controlled"
-            elif share.capital == share.voting:
-                relation = f"{_pct(share.capital)} owned"
-            else:
-                relation = f"{_pct(share.capital)} of capital and {_pct(share.voting)} of votes held"
-            chain.append((holder, relation))
+            chain.append((holder, str(self.relation(current, holder))))
             seen.add(holder)
             current = holder
         return chain
+
+    def relation(self, owned: str, holder: str) -> Line:
+        """How ``holder`` controls ``owned``, in words: "100 % owned", "30 % of capital and 60 % of votes held"."""
+        share = next((h for h in self.holders_of(owned) if h.holder == holder), None)
+        if share is None:
+            return Line("controlled")
+        if share.capital == share.voting:
+            return Line("{capital_pct} owned", {"capital_pct": share.capital})
+        return Line("{capital_pct} of capital and {voting_pct} of votes held",
+                    {"capital_pct": share.capital, "voting_pct": share.voting})
 
     def look_through(self, target: str, metric: str) -> dict[str, float]:
         """Percent of ``target`` held by every upstream entity (capital multiplies; votes follow control)."""
@@ -208,6 +245,7 @@ class OwnershipTest:
     non_eu_total_capital: float
     non_eu_total_voting: float
     explanation: list[str]
+    lines: tuple[Line, ...] = ()  # the explanation as message ids and parameters (translatable)
 
     def as_dict(self) -> dict:
         return {
@@ -230,10 +268,15 @@ def ownership_test(graph: OwnershipGraph, operator: str, eu_countries: Iterable[
 
     name = graph.names.get(operator, operator)
     seat_country = graph.countries.get(operator, "")
-    lines: list[str] = []
+    lines: list[Line] = []
     seat_in_eu = is_eu(seat_country)
-    lines.append(f"{name} has its seat in {seat_country or 'an unknown country'}"
-                 f" ({'EU' if seat_in_eu else 'outside the EU'}).")
+    if not seat_country:
+        lines.append(Line("{name} has its seat in an unknown country (outside the EU).", {"name": name}))
+    elif seat_in_eu:
+        lines.append(Line("{name} has its seat in {country} (EU).", {"name": name, "country": seat_country}))
+    else:
+        lines.append(Line("{name} has its seat in {country} (outside the EU).",
+                          {"name": name, "country": seat_country}))
     capital = graph.look_through(operator, "capital")
     voting = graph.look_through(operator, "voting")
     worst: dict | None = None
@@ -257,24 +300,26 @@ def ownership_test(graph: OwnershipGraph, operator: str, eu_countries: Iterable[
     # (as_dict): float noise (8.8 + 23.6 + 6.6 = 39.00000000000001) must not fail an operator exactly on the limit.
     total_ok = round(total_capital, 3) <= TOTAL_THRESHOLD and round(total_voting, 3) <= TOTAL_THRESHOLD
     if worst is None:
-        lines.append(f"No entity outside the EU holds any capital or voting rights of {name}.")
+        lines.append(Line("No entity outside the EU holds any capital or voting rights of {name}.", {"name": name}))
     else:
-        verdict = "above" if not single_ok else "within"
-        lines.append(
-            f"Largest non-EU holder: {worst['name']} ({worst['country']}) with {_pct(worst['capital'])} of capital"
-            f" and {_pct(worst['voting'])} of voting rights, {verdict} the {_pct(SINGLE_THRESHOLD)} limit."
-        )
-    lines.append(
-        f"Non-EU entities together: {_pct(total_capital)} of capital and {_pct(total_voting)} of voting rights,"
-        f" {'within' if total_ok else 'above'} the {_pct(TOTAL_THRESHOLD)} limit."
-    )
+        verdict = "within" if single_ok else "above"
+        lines.append(Line(
+            "Largest non-EU holder: {holder} ({country}) with {capital_pct} of capital and {voting_pct} of voting"
+            " rights, " + verdict + " the {limit_pct} limit.",
+            {"holder": worst["name"], "country": worst["country"], "capital_pct": worst["capital"],
+             "voting_pct": worst["voting"], "limit_pct": SINGLE_THRESHOLD}))
+    lines.append(Line(
+        "Non-EU entities together: {capital_pct} of capital and {voting_pct} of voting rights, "
+        + ("within" if total_ok else "above") + " the {limit_pct} limit.",
+        {"capital_pct": total_capital, "voting_pct": total_voting, "limit_pct": TOTAL_THRESHOLD}))
     return OwnershipTest(
         passed=seat_in_eu and single_ok and total_ok,
         seat_in_eu=seat_in_eu,
         non_eu_single_max=worst,
         non_eu_total_capital=total_capital,
         non_eu_total_voting=total_voting,
-        explanation=lines,
+        explanation=[str(line) for line in lines],
+        lines=tuple(lines),
     )
 
 

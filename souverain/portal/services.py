@@ -22,7 +22,7 @@ from souverain.inventory.models import Resource
 from souverain.policy.models import Violation
 from souverain.sovereignty.kb import KnowledgeBase
 from souverain.sovereignty.services import current_knowledge_base
-from souverain.tenancy.permissions import Access, scope_queryset
+from souverain.tenancy.permissions import CLOUD_PART_ACCESS, Access, scope_queryset, sees_dedicated
 
 from . import geo, graphs, maps, wording
 
@@ -94,7 +94,10 @@ def estate_overview(user: Any, on: dt.date, view_slug: str = "") -> dict[str, An
     clouds, regions_in, levels = [], [], Counter()
     dc_levels: dict[str, list[str]] = {}
     number = 0
+    hidden = [c for c in context.estate.clouds.values() if not sees_dedicated(user, c.dedicated_to)]
     for cloud in sorted(context.estate.clouds.values(), key=lambda c: c.name.casefold()):
+        if cloud in hidden:  # another customer's private cloud
+            continue
         rows = []
         for region in sorted(cloud.regions.values(), key=lambda r: r.id):
             number += 1
@@ -120,8 +123,10 @@ def estate_overview(user: Any, on: dt.date, view_slug: str = "") -> dict[str, An
             "regions": rows, "level": maps.worst_level([r["level"] for r in rows]),
             "resources": resources.get(cloud.pk or 0, 0), "violations": violations.get(cloud.pk or 0, 0),
         })
+    # The sites of hidden private clouds go with them, unless a visible region uses them too.
+    hidden_sites = {d for c in hidden for r in c.regions.values() for d in [*r.datacenters, *r.backup_datacenters]}
     sites = [maps.SiteInput(dc.id, dc.name, dc.country, dc.city, maps.worst_level(dc_levels.get(dc.id, [])))
-             for dc in context.estate.datacenters.values()]
+             for dc in context.estate.datacenters.values() if dc.id in dc_levels or dc.id not in hidden_sites]
     map_data = None
     if regions_in or sites:
         view = geo.VIEWS.get(view_slug) or maps.default_view(sites)
@@ -155,12 +160,26 @@ def _chain_steps(explanation: str) -> list[str]:
 def exposure_by_channel(profile: dict[str, Any]) -> list[dict[str, Any]]:
     channels = []
     for channel in CHANNELS:
-        hits = [{**hit, "steps": _chain_steps(hit["explanation"])}
+        hits = [{**hit, "steps": wording.chain_steps(hit) if "chain" in hit else _chain_steps(hit["explanation"]),
+                 "law_title": wording.law_name(hit["law"], hit["law_name"])}
                 for hit in profile["exposure"] if hit["channel"] == channel]
         hits.sort(key=lambda h: (h["strength"] != "compelled", h["law_name"]))
         channels.append({"channel": channel, "hits": hits,
                          "compelled": any(h["strength"] == "compelled" for h in hits)})
     return channels
+
+
+def _ownership_explanation(profile: dict[str, Any] | None) -> list[str]:
+    """The §19.6 test's explanation in the reader's language (its English lines when no translatable form)."""
+    if profile is None:
+        return []
+    if "ownership_lines" in profile:
+        return [wording.render_line(line) for line in profile["ownership_lines"]]
+    return list(profile["ownership"]["explanation"])
+
+
+def _titled(laws: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**law, "title": wording.law_name(law["law"], law["name"])} for law in laws]
 
 
 def region_page(region: Region, on: dt.date) -> dict[str, Any]:
@@ -175,7 +194,9 @@ def region_page(region: Region, on: dt.date) -> dict[str, Any]:
         "certificates": _certificates(profile["certifications"], context.kb, on),
         "channels": exposure_by_channel(profile),
         "laws_exposed": [law for law in profile["laws"] if law["exposed"]],
-        "laws_clear": [law for law in profile["laws"] if not law["exposed"]],
+        "laws_clear": [{**law, "title": wording.law_name(law["law"], law["name"]), "why_not": wording.why_not(law)}
+                       for law in profile["laws"] if not law["exposed"]],
+        "ownership_explanation": _ownership_explanation(profile),
         "eu": context.kb.eu_countries,
     }
 
@@ -190,7 +211,7 @@ def cloud_page(cloud: Cloud, on: dt.date, user: Any) -> dict[str, Any]:
                         "data_countries": profile["data_countries"],
                         "certificates": _certificates(
                             [c for c in profile["certifications"] if c["held_by"] == "region"], context.kb, on),
-                        "exposed_laws": [law for law in profile["laws"] if law["exposed"]]})
+                        "exposed_laws": _titled([law for law in profile["laws"] if law["exposed"]])})
     first = next(iter(context.profiles.values()), None)
     operator = context.estate.entities[data.operator]
     chain = [link["id"] for link in first["operator"]["chain"]] if first else [data.operator]
@@ -210,6 +231,7 @@ def cloud_page(cloud: Cloud, on: dt.date, user: Any) -> dict[str, Any]:
         "operator": operator,
         "operator_eu": context.kb.is_eu(operator.country),
         "ownership": first["ownership"] if first else None,
+        "ownership_explanation": _ownership_explanation(first),
         "graph": graphs.ownership_graph(context.estate, data.operator, context.kb.eu_countries, chain),
         "vendor": vendor,
         "hardware_vendors": [context.estate.entities[v] for v in data.hardware_vendors if v in context.estate.entities],
@@ -221,11 +243,14 @@ def cloud_page(cloud: Cloud, on: dt.date, user: Any) -> dict[str, Any]:
     }
 
 
-def certificate_alerts(on: dt.date) -> list[Certification]:
-    """Certificates expired or expiring within 90 days, for the overview's alert box."""
+def certificate_alerts(on: dt.date, user: Any = None) -> list[Certification]:
+    """Certificates expired or expiring within 90 days, for the overview's alert box (of the clouds the user
+    may see, when a user is given)."""
     soon = on + dt.timedelta(days=EXPIRING_DAYS)
-    return list(Certification.objects.select_related("cloud", "region__cloud")
-                .filter(valid_until__isnull=False, valid_until__lte=soon, valid_from__lte=on)
+    certificates = Certification.objects.select_related("cloud", "region__cloud")
+    if user is not None:
+        certificates = scope_queryset(certificates, user, CLOUD_PART_ACCESS)
+    return list(certificates.filter(valid_until__isnull=False, valid_until__lte=soon, valid_from__lte=on)
                 .order_by("valid_until"))
 
 

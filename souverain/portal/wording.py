@@ -19,12 +19,13 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from souverain.estate.ownership import Line
 from souverain.sovereignty import kb as kbfiles
 
-from .templatetags.portal import channel_label, country
+from .templatetags.portal import channel_label, country, pct, vendor_access
 
 
 def language() -> str:
@@ -49,6 +50,44 @@ def localized(entry: dict[str, Any], key: str) -> str:
     if lang != "en" and entry.get(f"{key}_{lang}"):
         return str(entry[f"{key}_{lang}"])
     return str(entry.get(key) or "")
+
+
+# --- explanations (ownership test lines, exposure chains, why a law does not reach a region) ---------------------
+
+# How an explanation line's parameters read, by the end of their name (ownership.Line).
+LINE_FORMATS = {"_pct": pct, "country": country, "vendor_access": vendor_access}
+
+
+def render_line(line: dict[str, Any]) -> str:
+    """An explanation line (``{"id": English template, "params": …}``) in the reader's language."""
+    return Line.render(line, _, LINE_FORMATS)
+
+
+def chain_steps(hit: dict[str, Any]) -> list[str]:
+    """An exposure path's links, then the law, in the reader's language."""
+    return [*(render_line(link) for link in hit["chain"]), law_name(hit.get("law"), hit.get("law_name") or "")]
+
+
+WHY_NOT = {
+    "legal_control": gettext_lazy("no entity in the operator's control chain is domiciled in %(country)s"),
+    "data_location": gettext_lazy("no primary or backup site is in %(country)s"),
+    "access": gettext_lazy("no staff, vendor or facility operator has access from %(country)s"),
+    "supply_chain": gettext_lazy("no vendor is domiciled in %(country)s"),
+}
+
+
+def why_not(law: dict[str, Any]) -> str:
+    """Why a law of the knowledge base does not reach the region: the channels it needs, and that none applies."""
+    channels = [channel for channel in law.get("channels") or [] if channel in WHY_NOT]
+    where = country(law.get("country") or "")
+    if not channels:
+        return _("%(law)s reaches data through no channel Souverain analyses.") % {
+            "law": law_name(law.get("law"), law.get("name") or "")}
+    return _("%(law)s reaches data only through %(channels)s: %(reasons)s.") % {
+        "law": law_name(law.get("law"), law.get("name") or ""),
+        "channels": ", ".join(str(channel_label(c)).lower() for c in channels),
+        "reasons": "; ".join(str(WHY_NOT[c]) % {"country": where} for c in channels),
+    }
 
 
 # --- placement reasons ---------------------------------------------------------------------------------------------

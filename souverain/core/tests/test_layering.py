@@ -33,7 +33,7 @@ LAYERS = {
     "core": 0,
     "tenancy": 1, "sovereignty": 1, "estate": 1, "kb": 1,
     "connectors": 2,
-    "inventory": 3, "policy": 3, "jobs": 3, "policies": 3,
+    "inventory": 3, "policy": 3, "jobs": 3, "policies": 3, "audit": 3,
     "api": 9, "portal": 9, "cli": 9, "project": 9,
 }
 TOP = {"portal", "cli"}
@@ -45,6 +45,7 @@ PURE_MODULES = [
     "souverain.policy.workloads",
     "souverain.policy.placement",
     "souverain.sovereignty.kb",
+    "souverain.audit.chain",  # ``souverain audit verify --file`` runs it with neither settings nor a database
 ]
 FORBIDDEN_IN_PURE = ("django", "rest_framework", "drf_spectacular", "celery")
 

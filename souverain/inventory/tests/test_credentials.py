@@ -8,18 +8,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from .. import credentials, services
 from .factories import FakeConnector, make_cloud, write_clouds_yaml
 
 
+def no_clouds_yaml_around(directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """openstacksdk's search path moved under ``directory`` (it is computed when openstacksdk is imported, from the
+    working directory and home of that moment), and no OS_CLIENT_CONFIG_FILE: a process that finds no clouds.yaml,
+    whatever the machine running the tests has in ~/.config/openstack or /etc/openstack."""
+    from openstack.config import loader
+
+    places = [directory / "cwd", directory / "home" / ".config" / "openstack", directory / "etc" / "openstack"]
+    monkeypatch.setattr(loader, "CONFIG_FILES", [str(place / "clouds.yaml") for place in places])
+    monkeypatch.setattr(loader, "SECURE_FILES", [str(place / "secure.yaml") for place in places])
+    monkeypatch.delenv("OS_CLIENT_CONFIG_FILE", raising=False)
+    monkeypatch.delenv("OS_CLIENT_SECURE_FILE", raising=False)
+
+
 @pytest.fixture
 def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A working directory and home without any clouds.yaml, and no OS_CLIENT_CONFIG_FILE: a server started
-    from another shell than the one that ran `souverain sync`."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.delenv("OS_CLIENT_CONFIG_FILE", raising=False)
+    """A process without any clouds.yaml: a server started from another shell than the one that ran
+    `souverain sync`."""
+    no_clouds_yaml_around(tmp_path, monkeypatch)
     return tmp_path
 
 
@@ -56,7 +68,7 @@ def test_without_any_clouds_yaml_the_places_looked_in_are_listed(elsewhere: Path
     source = credentials.locate(cloud)
     assert source.source == "missing"
     assert source.detail.startswith("missing: clouds.yaml entry “sovereign”: no clouds.yaml found (looked in ")
-    assert "/etc/openstack/clouds.yaml" in source.detail
+    assert f"{elsewhere}/etc/openstack/clouds.yaml" in source.detail
 
 
 @pytest.mark.django_db
@@ -107,7 +119,8 @@ def test_souverain_sync_prints_where_it_finds_each_clouds_credentials(elsewhere:
 
     settings.CELERY_BROKER_URL = ""
     make_cloud("ghost")
-    result = CliRunner().invoke(main, ["sync", "ghost"], catch_exceptions=False)
+    with translation.override("en"):  # a terminal's language, whatever a previous test's request activated
+        result = CliRunner().invoke(main, ["sync", "ghost"], catch_exceptions=False)
     assert result.exit_code == 1
     assert "ghost: missing: clouds.yaml entry “ghost”: no clouds.yaml found (looked in " in result.output
     assert "not configured" in result.output

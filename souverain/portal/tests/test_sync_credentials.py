@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 from souverain.inventory.tests.factories import write_clouds_yaml
+from souverain.inventory.tests.test_credentials import no_clouds_yaml_around
 
 
 @pytest.mark.django_db
 def test_the_sync_page_names_each_clouds_credentials_and_flags_the_missing_ones(
         login: Any, estate: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("HOME", str(tmp_path))
+    no_clouds_yaml_around(tmp_path, monkeypatch)
     path = write_clouds_yaml(tmp_path, "sovereign")
     monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
 
@@ -32,9 +32,7 @@ def test_the_sync_page_names_each_clouds_credentials_and_flags_the_missing_ones(
 @pytest.mark.django_db
 def test_the_credentials_column_is_in_french(login: Any, estate: Any, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("OS_CLIENT_CONFIG_FILE", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
+    no_clouds_yaml_around(tmp_path, monkeypatch)
     client = login("operator-ops")
     client.post("/i18n/setlang/", {"language": "fr", "next": "/"})
     page = html.unescape(client.get("/sync/").content.decode())

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# A policy's name becomes its Rego package (souverain.custom.<name>) and a URL segment of the portal.
+NAME_PATTERN = r"^[a-z][a-z0-9_]*\Z"
+NAME_RULE = _("a policy name is lower case letters, digits and _, starting with a letter, at most 80 characters "
+              "(it becomes a Rego package name)")
+
 
 class OperatorPolicy(models.Model):
-    name = models.SlugField(unique=True, max_length=80,
+    name = models.SlugField(unique=True, max_length=80, validators=[RegexValidator(NAME_PATTERN, NAME_RULE)],
                             help_text=_("Module name; its package is souverain.custom.<name>"))
     description = models.TextField(blank=True)
     active_version = models.OneToOneField("PolicyVersion", null=True, blank=True, on_delete=models.SET_NULL,

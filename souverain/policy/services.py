@@ -21,13 +21,29 @@ from souverain.sovereignty.kb import KnowledgeBase
 from souverain.sovereignty.services import current_knowledge_base
 
 from . import placement
-from .engine import Engine, PolicyError, PolicyModule, builtin_modules, builtin_policy_set, compile_modules, run_tests
-from .models import OperatorPolicy, PolicyActivation, PolicyVersion
+from .engine import (
+    Engine,
+    Limits,
+    PolicyError,
+    PolicyModule,
+    builtin_modules,
+    builtin_policy_set,
+    sandbox,
+    source_problems,
+)
+from .models import NAME_PATTERN, NAME_RULE, OperatorPolicy, PolicyActivation, PolicyVersion
 from .signals import policy_activated
 from .workloads import WorkloadError, merge, validate  # noqa: F401  (merge is re-exported)
 
 CUSTOM_PACKAGE = "souverain.custom"
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_NAME = re.compile(NAME_PATTERN)
+
+
+def policy_limits() -> Limits:
+    """The limits on operators' modules, from the settings (SOUVERAIN_POLICY_*, docs/policies.md)."""
+    from django.conf import settings
+
+    return Limits(**getattr(settings, "SOUVERAIN_POLICY_LIMITS", {}))
 
 
 # --- the engine for the active policy set -------------------------------------------------------------------
@@ -48,7 +64,9 @@ def current_engine() -> Engine:
                   .values_list("pk", flat=True))
     with _engine_lock:
         if _engine is None or _engine[0] != token:
-            _engine = (token, Engine(builtin_policy_set(extra=active_custom_modules())))
+            if _engine is not None:
+                _engine[1].close()  # its child process: a thread still deciding with it gets a new one
+            _engine = (token, Engine(builtin_policy_set(extra=active_custom_modules()), limits=policy_limits()))
         return _engine[1]
 
 
@@ -136,38 +154,70 @@ def _error_dict(error: PolicyError) -> dict[str, Any]:
     return {"module": error.module, "line": error.line, "column": error.column, "message": error.message}
 
 
-def check_policy(name: str, source: str, test_source: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Compile the module with everything active, then run its tests (test_ rules of the test module).
+class PolicyRefused(Exception):
+    """An upload refused before anything is written: an invalid name, a module over a limit.
+
+    errors: [{"field": "name" | "source" | "tests", "module", "line", "column", "message"}].
+    """
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__("; ".join(e["message"] for e in errors))
+        self.errors = errors
+
+
+def refusal_errors(name: str, source: str, test_source: str, limits: Limits | None = None) -> list[dict[str, Any]]:
+    """What refuses an upload outright — checked before any row is written and before the engine sees the text."""
+    limits = limits or policy_limits()
+    if not _NAME.match(name or "") or len(name) > OperatorPolicy._meta.get_field("name").max_length:
+        return [{"field": "name", "module": name, "line": None, "column": None, "message": str(NAME_RULE)}]
+    errors = []
+    for field_name, module in (("source", PolicyModule(f"custom/{name}.rego", source)),
+                               ("tests", PolicyModule(f"custom/{name}_test.rego", test_source))):
+        errors += [{"field": field_name, **_error_dict(e)} for e in source_problems(module, limits)]
+    return errors
+
+
+def check_policy(name: str, source: str, test_source: str, limits: Limits | None = None,
+                 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Compile the module with the built-in packs, then run its tests (test_ rules of the test module).
 
     The engine accepts ``with`` only in *_test.rego modules, so a policy and its tests are two modules.
-    Returns (errors, tests)."""
-    if not _NAME.match(name):
-        return [{"module": name, "line": None, "column": None,
-                 "message": "a policy name is lower case letters, digits and _ (it becomes a Rego package name)"}], {}
+    Operators' modules are evaluated each in its own interpreter (engine/sandbox.py), so they are checked
+    without the other operators' modules. The engine runs in a child process, within the limits (a crash or
+    an overrun is an error against the module). Returns (errors, tests)."""
+    limits = limits or policy_limits()
+    refused = refusal_errors(name, source, test_source, limits)
+    if refused:
+        return [{k: v for k, v in e.items() if k != "field"} for e in refused], {}
     module_name = f"custom/{name}.rego"
     package = re.search(r"^[ \t]*package[ \t]+([\w.]+)", source, re.MULTILINE)
     expected = f"{CUSTOM_PACKAGE}.{name}"
     if package is None or package.group(1) != expected:
         return [{"module": module_name, "line": 1, "column": 1,
                  "message": f"the module must declare `package {expected}`"}], {}
-    others = [m for m in active_custom_modules() if m.name != module_name]
     candidate = PolicyModule(module_name, source)
     tests_module = PolicyModule(f"custom/{name}_test.rego", test_source)
-    builtin = builtin_modules()
-    errors = compile_modules([*builtin, *others, candidate, tests_module])
+    errors, tests = sandbox.check([*builtin_modules(), candidate, tests_module], blamed=module_name,
+                                  settings=builtin_policy_set().settings, limits=limits)
     if errors:
         return [_error_dict(e) for e in errors], {}
-    report = run_tests([*builtin, *others, candidate, tests_module])
-    tests = {"passed": report.passed, "failed": [{"name": n, "message": m} for n, m in report.failed]}
-    if not report.passed and not report.failed:
+    if not tests.get("passed") and not tests.get("failed"):
         return [{"module": module_name, "line": None, "column": None,
                  "message": "the module has no test_ rule: add tests before it can be activated"}], tests
     return [], tests
 
 
 def upload_policy(name: str, source: str, test_source: str, user: Any = None, description: str = "") -> UploadResult:
-    """Store a new version; activate it only if it compiles and its tests pass. A broken one changes nothing."""
-    errors, tests = check_policy(name, source, test_source)
+    """Store a new version; activate it only if it compiles and its tests pass. A broken one changes nothing.
+
+    An invalid name or a module over a limit raises PolicyRefused before anything is written; a module that
+    does not compile or fails its tests is stored as a rejected version, with its errors.
+    """
+    limits = policy_limits()
+    refused = refusal_errors(name, source, test_source, limits)
+    if refused:
+        raise PolicyRefused(refused)
+    errors, tests = check_policy(name, source, test_source, limits)
     ok = not errors and not tests.get("failed")
     with transaction.atomic():
         policy, _ = OperatorPolicy.objects.select_for_update().get_or_create(

@@ -159,6 +159,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
+# Limits on operators' Rego modules (docs/policies.md, "Limits on operators' modules").
+SOUVERAIN_POLICY_LIMITS = {
+    "max_bytes": int(os.environ.get("SOUVERAIN_POLICY_MAX_BYTES", "65536")),
+    "max_depth": int(os.environ.get("SOUVERAIN_POLICY_MAX_DEPTH", "32")),
+    "max_operators": int(os.environ.get("SOUVERAIN_POLICY_MAX_OPERATORS", "256")),
+    "query_budget": float(os.environ.get("SOUVERAIN_POLICY_QUERY_BUDGET_MS", "500")) / 1000,
+    "check_timeout": float(os.environ.get("SOUVERAIN_POLICY_CHECK_TIMEOUT", "30")),
+    "memory_mb": int(os.environ.get("SOUVERAIN_POLICY_MEMORY_MB", "1024")),
+    "quarantine": float(os.environ.get("SOUVERAIN_POLICY_QUARANTINE", "300")),
+}
+
 # Knowledge base: the packaged data files, plus an optional directory of operator additions.
 KB_EXTRA_DIR = os.environ.get("SOUVERAIN_KB_EXTRA_DIR", "")
 

@@ -1,8 +1,11 @@
+from typing import Any
+
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from souverain.core.api import RejectUnknownFieldsMixin
 
-from ..models import CompliancePass, OperatorPolicy, PolicyActivation, PolicyVersion, Violation
+from ..models import NAME_PATTERN, NAME_RULE, CompliancePass, OperatorPolicy, PolicyActivation, PolicyVersion, Violation
 
 
 class PolicyVersionSerializer(serializers.ModelSerializer):
@@ -24,10 +27,37 @@ class OperatorPolicySerializer(serializers.ModelSerializer):
 
 
 class PolicyUploadSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    name = serializers.CharField(max_length=80)
+    name = serializers.CharField(max_length=80, validators=[RegexValidator(NAME_PATTERN, NAME_RULE)],
+                                 help_text="Lower case letters, digits and _; the module's package is "
+                                           "souverain.custom.<name>")
     source = serializers.CharField()
     tests = serializers.CharField(help_text="A Rego module with test_ rules for this policy")
     description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PolicyErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="name, source or tests")
+    module = serializers.CharField()
+    line = serializers.IntegerField(allow_null=True)
+    column = serializers.IntegerField(allow_null=True)
+    message = serializers.CharField()
+
+
+class PolicyRefusalSerializer(serializers.Serializer):
+    """A refused upload (nothing stored): each problem, also listed by field as DRF reports field errors."""
+
+    errors = PolicyErrorSerializer(many=True)
+    name = serializers.ListField(child=serializers.CharField(), required=False)
+    source = serializers.ListField(child=serializers.CharField(), required=False)
+    tests = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+def refusal_body(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    body: dict[str, Any] = {"errors": errors}
+    for error in errors:
+        where = f"{error['module']}:{error['line']}:{error['column']}: " if error.get("line") else ""
+        body.setdefault(error["field"], []).append(f"{where}{error['message']}")
+    return body
 
 
 class PolicyActivationSerializer(serializers.ModelSerializer):

@@ -67,31 +67,38 @@ class OperatorPolicyViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.OperatorPolicySerializer
     lookup_field = "name"
 
-    @extend_schema(request=serializers.PolicyUploadSerializer, responses={201: serializers.PolicyVersionSerializer,
-                                                                          422: serializers.PolicyVersionSerializer})
+    @extend_schema(request=serializers.PolicyUploadSerializer, responses={
+        201: serializers.PolicyVersionSerializer, 422: serializers.PolicyVersionSerializer,
+        400: serializers.PolicyRefusalSerializer})
     @action(detail=False, methods=["post"])
-    def upload(self, request: Request) -> Response:
-        """Upload a module version: compiled and tested first; a broken one is stored as rejected, never active."""
+    def upload(self, request: Request, format: str | None = None) -> Response:
+        """Upload a module version: compiled and tested first; a broken one is stored as rejected, never active.
+
+        An invalid name or a module over a limit (size, nesting, operators: docs/policies.md) is refused with 400
+        and nothing is stored."""
         payload = serializers.PolicyUploadSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        result = services.upload_policy(data["name"], data["source"], data["tests"], request.user,
-                                        data["description"])
+        try:
+            result = services.upload_policy(data["name"], data["source"], data["tests"], request.user,
+                                            data["description"])
+        except services.PolicyRefused as refused:
+            return Response(serializers.refusal_body(refused.errors), status=status.HTTP_400_BAD_REQUEST)
         body = serializers.PolicyVersionSerializer(result.version).data
         return Response(body, status=status.HTTP_201_CREATED if result.activated else 422)
 
     @action(detail=True, methods=["get"])
-    def versions(self, request: Request, name: str | None = None) -> Response:
+    def versions(self, request: Request, name: str | None = None, format: str | None = None) -> Response:
         policy = self.get_object()
         return Response(serializers.PolicyVersionSerializer(policy.versions.all(), many=True).data)
 
     @action(detail=True, methods=["get"])
-    def activations(self, request: Request, name: str | None = None) -> Response:
+    def activations(self, request: Request, name: str | None = None, format: str | None = None) -> Response:
         policy = self.get_object()
         return Response(serializers.PolicyActivationSerializer(policy.activations.all(), many=True).data)
 
     @action(detail=True, methods=["post"])
-    def deactivate(self, request: Request, name: str | None = None) -> Response:
+    def deactivate(self, request: Request, name: str | None = None, format: str | None = None) -> Response:
         services.deactivate_policy(self.get_object(), request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -128,7 +135,7 @@ class ViolationViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet)
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["get"])
-    def summary(self, request: Request) -> Response:
+    def summary(self, request: Request, format: str | None = None) -> Response:
         queryset = self.filter_queryset(self.get_queryset()).filter(resolved_at__isnull=True)
         return Response({
             "open": queryset.count(),
@@ -146,7 +153,7 @@ class CompliancePassViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["post"])
-    def run(self, request: Request) -> Response:
+    def run(self, request: Request, format: str | None = None) -> Response:
         """Queue a full compliance pass now (it also runs after syncs, policy and estate changes, and daily)."""
         job = queue("manual")
         return Response({"job": job.pk}, status=status.HTTP_202_ACCEPTED)

@@ -161,8 +161,8 @@ def check(
     limits = limits or Limits()
     child = _Child(limits, cpu_seconds=int(limits.check_timeout) + 1)
     try:
-        reply = child.exchange({"op": "check", "modules": _modules(modules), "settings": dict(settings or {})},
-                               limits.check_timeout)
+        reply = child.exchange({"op": "check", "modules": _modules(modules), "settings": dict(settings or {}),
+                                "blamed": blamed}, limits.check_timeout)
     except SandboxFailure as failure:
         if failure.kind == "timeout":
             message = (f"compiling and testing the module {failure} (SOUVERAIN_POLICY_CHECK_TIMEOUT); rules "
@@ -299,21 +299,23 @@ class _Server:
         if op == "init-done":
             return {"ok": True}
         if op == "check":
-            return self.check([PolicyModule(n, s) for n, s in request["modules"]], request.get("settings") or {})
+            return self.check([PolicyModule(n, s) for n, s in request["modules"]], request.get("settings") or {},
+                              request.get("blamed"))
         if op == "load":
             return self.load(request["pack"], PolicyModule(*request["module"]))
         if op == "decide":
             return self.decide(request["pack"], request["input"])
         return {"error": f"unknown request {op!r}"}
 
-    def check(self, modules: list[PolicyModule], settings: dict[str, Any]) -> dict[str, Any]:
+    def check(self, modules: list[PolicyModule], settings: dict[str, Any], blamed: str | None) -> dict[str, Any]:
         from .compile import compile_modules
         from .testing import run_tests
 
-        errors = compile_modules(modules)
+        # The other modules are known to compile: only the uploaded one's rules need evaluating.
+        errors = compile_modules(modules, evaluated=None if blamed is None else [blamed])
         if errors:
             return {"errors": [asdict(e) for e in errors]}
-        report = run_tests(modules, settings)
+        report = run_tests(modules, settings, compiled=True)
         return {"errors": [], "tests": {"passed": report.passed,
                                         "failed": [{"name": n, "message": m} for n, m in report.failed]}}
 

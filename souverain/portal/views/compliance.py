@@ -88,8 +88,14 @@ class PolicyUploadView(PortalAccessMixin, RoleContextMixin, FormView):
 
     def form_valid(self, form: PolicyUploadForm) -> HttpResponse:
         data = form.cleaned_data
-        result = policy_services.upload_policy(data["name"], data["source"], data["tests"], self.request.user,
-                                               data["description"])
+        try:
+            result = policy_services.upload_policy(data["name"], data["source"], data["tests"], self.request.user,
+                                                   data["description"])
+        except policy_services.PolicyRefused as refused:  # invalid name, module over a limit: nothing stored
+            for error in refused.errors:
+                where = f"{error['module']}:{error['line']}:{error['column']}: " if error.get("line") else ""
+                form.add_error(error["field"], f"{where}{error['message']}")
+            return self.form_invalid(form)
         if result.activated:
             messages.success(self.request, _("Version %(number)s of %(name)s compiled, passed its tests and is now "
                                              "active.") % {"number": result.version.number, "name": data["name"]})

@@ -36,8 +36,11 @@ def portal_routes() -> dict[str, Any]:
     return routes
 
 
-def urls_for(name: str, viewer_tenant: Any) -> list[tuple[str, int]]:
-    """(url, expected status) for a portal route name."""
+def urls_for(name: str, pattern: URLPattern, viewer: Any) -> list[tuple[str, int]]:
+    """(url, expected status) for a portal route: the list pages with query strings naming either tenant, the
+    detail pages with objects of both; any other route without parameters as is, answering as its view's
+    ``Access`` says for the viewer's role (so a new page is read the day it appears)."""
+    viewer_tenant = viewer.membership.tenant
     if name in {"overview", "inventory", "placement", "compliance"}:
         if name == "compliance":
             return [("/compliance/" + v, 200) for v in [*VARIANTS, "?severity=critical", "?rule=secnumcloud.",
@@ -49,19 +52,29 @@ def urls_for(name: str, viewer_tenant: Any) -> list[tuple[str, int]]:
             urls += [("/placement/?run=1&tenant=other-corp&data_classes=personal", 200),
                      ("/placement/?run=1&tenant=ministere&data_classes=health", 200)]
         return urls
-    if name in {"sync", "sync-jobs", "policy-upload"}:
-        return [({"sync": "/sync/", "sync-jobs": "/sync/jobs/", "policy-upload": "/compliance/upload/"}[name], 403)]
     if name == "cloud":
-        return [(f"/clouds/{slug}/", 200) for slug in Cloud.objects.values_list("slug", flat=True)]
+        return [(f"/clouds/{cloud.slug}/", 200 if _visible(cloud, viewer_tenant) else 404)
+                for cloud in Cloud.objects.all()]
     if name == "region":
-        return [(f"/regions/{pk}/", 200) for pk in Region.objects.values_list("pk", flat=True)]
+        return [(f"/regions/{region.pk}/", 200 if _visible(region.cloud, viewer_tenant) else 404)
+                for region in Region.objects.select_related("cloud")]
     if name == "resource":
         mine = Resource.objects.filter(tenant=viewer_tenant).values_list("pk", flat=True)[:15]
         others = Resource.objects.exclude(tenant=viewer_tenant).values_list("pk", flat=True)[:15]
         return [(f"/inventory/{pk}/", 200) for pk in mine] + [(f"/inventory/{pk}/", 404) for pk in others]
     if name == "rule":
         return [(f"/compliance/rules/{pack}/", 200) for pack in ("secnumcloud", "hds", "requirements")]
+    view = getattr(pattern.callback, "view_class", None)
+    access = getattr(view, "access", None)
+    if not pattern.pattern.converters and access is not None:
+        return [("/" + str(pattern.pattern), 200 if viewer.membership.role in access.read else 403)]
     raise AssertionError(f"portal route {name!r} is not covered by the tenant isolation test: add it")
+
+
+def _visible(cloud: Cloud, tenant: Any) -> bool:
+    """A public cloud is everyone's; a cloud dedicated to some tenants (where clouds have that) is theirs only."""
+    dedicated = getattr(cloud, "dedicated_to", None)
+    return dedicated is None or not dedicated.exists() or dedicated.filter(pk=tenant.pk).exists()
 
 
 def secrets_of(tenant: Any) -> set[str]:
@@ -82,8 +95,8 @@ def test_no_page_shows_another_tenants_resources(client: Client, evaluated: Any,
     own_count = Resource.objects.filter(tenant=viewer, gone_at__isnull=True).count()
     assert forbidden and own_count
     checked = 0
-    for name in portal_routes():
-        for url, expected in urls_for(name, viewer):
+    for name, pattern in portal_routes().items():
+        for url, expected in urls_for(name, pattern, role_users[username]):
             response = client.get(url)
             assert response.status_code == expected, f"{username} GET {url} → {response.status_code}"
             if expected != 200:

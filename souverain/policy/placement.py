@@ -99,7 +99,8 @@ def decide_all(workload: Mapping[str, Any], cases: list[RegionCase], context: Co
         decision = engine.cache.get(key)
         if decision is None:
             decision = engine.decide(policy_input(workload, case.profile, context.kb_input, on))
-            engine.cache.put(key, decision)
+            if not getattr(decision, "errors", None):  # an operator's pack failed: decide again once it works
+                engine.cache.put(key, decision)
         results.append((case, decision.deny, decision.warn))
     return results
 

@@ -116,6 +116,7 @@ def test_a_looping_active_module_makes_placement_fail_closed_within_the_budget(e
     for denied in result["denied"]:
         [failure] = [r for r in denied["reasons"] if r["rule"] == "custom.slow"]
         assert "custom/slow.rego could not be evaluated: the query took longer than 500 ms" in failure["message"]
+    assert len(services.current_engine().cache) == 0  # decisions carrying an error are made again next time
     # The built-in packs still decide: a workload excluding the US CLOUD Act still gets their reasons.
     result = place(api, {"data_classes": ["public"], "requirements": {"no_exposure_to": ["us-cloud-act"]}})
     assert {r["rule"] for d in result["denied"] for r in d["reasons"]} - {"custom.slow"}

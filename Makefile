@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/souverain
 
-.PHONY: install run test test-sqlite test-postgres lint fuzz clean
+.PHONY: install run test test-sqlite test-postgres lint fuzz mutation clean
 
 $(VENV)/.installed: pyproject.toml
 	bash scripts/ensure-system-packages.sh
@@ -39,6 +39,10 @@ test-postgres: install
 # A longer generated-request run over the whole API than the one `make test` includes (see test_fuzz_api.py).
 fuzz: install
 	SOUVERAIN_FUZZ_EXAMPLES=$${SOUVERAIN_FUZZ_EXAMPLES:-100} $(BIN)/pytest souverain/core/tests/test_fuzz_api.py -p no:randomly
+
+# Mutation testing of the rule-bearing modules (minutes; not part of `make test`): docs/development/mutation-testing.md
+mutation: install
+	VENV=$(CURDIR)/$(VENV) bash tools/mutation.sh
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

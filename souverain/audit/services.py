@@ -70,12 +70,22 @@ ADVISORY_LOCK_KEY = 0x534F555641554454 - (1 << 63)
 CHUNK = 5000
 
 
-def _lock_head(using: str) -> None:
+def _lock_head(using: str) -> tuple[int, str] | None:
+    """Take the append lock until the end of the transaction; return the head (seq, hash) as it is then."""
     connection = connections[using]
-    if connection.vendor == "postgresql":
+    table = connection.ops.quote_name(AuditRecord._meta.db_table)
+    head_query = f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1"
+    if connection.vendor != "postgresql":
+        # SQLite: the transaction holds the database's write lock from BEGIN IMMEDIATE (settings), nothing to add.
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
-    # SQLite: the transaction holds the database's write lock from BEGIN IMMEDIATE (settings), nothing to add.
+            cursor.execute(head_query)
+            return cursor.fetchone()
+    with connection.cursor() as cursor:
+        # One round trip, two statements: under READ COMMITTED the second one's snapshot is taken after the
+        # lock is granted, so it sees the head that the previous holder committed.
+        cursor.execute(f"SELECT pg_advisory_xact_lock({int(ADVISORY_LOCK_KEY)}); {head_query}")
+        cursor.nextset()
+        return cursor.fetchone()
 
 
 def _normalise(data: Any) -> dict[str, Any]:
@@ -90,9 +100,9 @@ def append(action: str, *, object_type: str = "", object_id: str = "", object_re
     actor = current_actor()
     using = router.db_for_write(AuditRecord)
     data_text = chain.canonical_json(_normalise(data))
-    with transaction.atomic(using=using):
-        _lock_head(using)
-        head = AuditRecord.objects.using(using).order_by("-seq").values_list("seq", "hash").first()
+    # No savepoint: a record that cannot be written must fail the caller's whole transaction anyway.
+    with transaction.atomic(using=using, savepoint=False):
+        head = _lock_head(using)
         seq, prev_hash = (head[0] + 1, head[1]) if head else (1, chain.GENESIS)
         now = timezone.now()
         fields = {

@@ -33,7 +33,7 @@ def _record(instance: ChangeLoggedModel, action: str, before: dict | None, after
     actor = current_actor()
     content_type = ContentType.objects.get_for_model(instance, for_concrete_model=True)
     # The history row and its audit record (events' recorders) commit together, or not at all.
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         ObjectChange.objects.create(
             username=actor.username if actor else "system",
             request_id=actor.request_id if actor else "",

@@ -112,6 +112,13 @@ def start(shared_database: SharedDatabase, tmp_path: Path) -> Iterator[Any]:
         if proc.popen.poll() is None:
             proc.popen.kill()
         proc.popen.wait(10)
+    if shared_database.sqlite_path is None:
+        # PostgreSQL ends a killed process's sessions when it notices: wait, so that the test database can be dropped.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and shared_database.rows(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )[0][0]:
+            time.sleep(0.2)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -54,10 +54,6 @@ class Credentials:
     def configured(self) -> bool:
         return self.source in (Source.DATABASE, Source.CLOUDS_YAML)
 
-    def as_dict(self) -> dict[str, str | bool]:
-        return {"source": self.source.value, "configured": self.configured, "detail": self.detail,
-                "hint": self.hint, "path": self.path}
-
 
 @dataclass(frozen=True)
 class CloudsYaml:

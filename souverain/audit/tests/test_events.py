@@ -58,3 +58,27 @@ def test_jobs_start_and_end_are_recorded(db):
     start, end = _last("job.start"), _last("job.end")
     assert (start.object_id, start.username, start.source) == (str(job.pk), "ops", "job")
     assert end.data_json["status"] == "succeeded" and end.seq > start.seq
+
+
+def test_knowledge_base_releases_are_recorded(kb_loaded):
+    releases = AuditRecord.objects.filter(action="kb.release")
+    files = {r.data_json["file"] for r in releases}
+    assert {"laws", "countries"} <= {f.split(".")[0] for f in files}
+    assert all(len(r.data_json["sha256"]) == 64 for r in releases)
+
+
+def test_a_change_whose_record_cannot_be_written_is_not_made(tenants, monkeypatch):
+    from django.db import transaction
+
+    from souverain.core.models import ObjectChange
+    from souverain.tenancy.models import Tenant
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("audit store unavailable")
+
+    monkeypatch.setattr(services, "append", broken)
+    changes = ObjectChange.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Tenant.objects.filter(pk=tenants["home"].pk).first().delete()
+    assert Tenant.objects.filter(pk=tenants["home"].pk).exists()
+    assert ObjectChange.objects.count() == changes

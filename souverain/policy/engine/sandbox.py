@@ -266,6 +266,12 @@ class PackSandbox:
         with self._lock:
             self._discard_child()
 
+    def __del__(self) -> None:
+        # An engine dropped without close() (tests, a one-off Engine()): its child goes with it, not at exit.
+        with contextlib.suppress(Exception):
+            if self._child is not None:
+                self._child.kill()
+
 
 # --- the child's side -----------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ collection (gigabytes). The crashing case only ever runs in a child process, so 
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import textwrap
@@ -178,3 +179,13 @@ def test_an_operator_pack_is_decided_well_within_its_budget() -> None:
         assert (time.perf_counter() - started) / 50 < budget
     finally:
         engine.close()
+
+
+def test_a_dropped_engine_takes_its_child_process_with_it() -> None:
+    engine = Engine(builtin_policy_set([ACME]))
+    engine.decide(document(workload("public"), huawei_region()))
+    assert engine.sandbox is not None and engine.sandbox._child is not None
+    process = engine.sandbox._child.process
+    del engine
+    gc.collect()
+    assert process.wait(timeout=10) is not None

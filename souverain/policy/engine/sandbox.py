@@ -159,7 +159,10 @@ def check(
     Limits.check_timeout is one error against the module `blamed` (the one being uploaded).
     """
     limits = limits or Limits()
-    child = _Child(limits, cpu_seconds=int(limits.check_timeout) + 1)
+    try:
+        child = _Child(limits, cpu_seconds=int(limits.check_timeout) + 1)
+    except OSError as exc:
+        return [PolicyError(blamed, None, None, f"the policy engine's process could not be started: {exc}")], {}
     try:
         reply = child.exchange({"op": "check", "modules": _modules(modules), "settings": dict(settings or {}),
                                 "blamed": blamed}, limits.check_timeout)
@@ -203,7 +206,7 @@ class PackSandbox:
 
     def start(self) -> None:
         """Start the child now (in the background: Python starts while the caller goes on)."""
-        with self._lock:
+        with self._lock, contextlib.suppress(OSError):  # no process to spare now: evaluate() tries again
             self._ensure_child()
 
     def evaluate(self, pack: str, document: Mapping[str, Any]) -> dict[str, Any]:
@@ -224,6 +227,9 @@ class PackSandbox:
                 if _out_of_memory(reply):
                     raise SandboxFailure(_memory_message(self.limits), kind="memory")
                 return reply
+            except OSError as exc:  # the child could not be started (no memory, no process left...)
+                self._discard_child()
+                return {"error": f"the policy engine's process could not be started: {exc}"}
             except SandboxFailure as failure:
                 self._discard_child()
                 limit = " (SOUVERAIN_POLICY_QUERY_BUDGET_MS)" if failure.kind == "timeout" else ""

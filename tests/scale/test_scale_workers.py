@@ -9,6 +9,7 @@ that other Celery users of that Redis do not take these tasks.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -136,13 +137,24 @@ def test_two_workers_never_sync_the_same_cloud_at_once(workers, redis_server, se
     assert not redis.Redis.from_url(redis_server).exists("souverain:inventory:cloud:busy")  # released
 
 
-def test_a_job_delivered_twice_runs_once(workers, redis_server):
+def test_a_job_delivered_twice_runs_once(workers, redis_server, tmp_path):
     job = jobs.create_job("inventory.sync", {"clouds": [], "full": False, "kinds": ["server"]})
     sender = Celery(broker=redis_server)
-    for _ in range(2):
-        sender.send_task("souverain.jobs.tasks.run_job", args=[job.pk])
+    deliveries = [sender.send_task("souverain.jobs.tasks.run_job", args=[job.pk]).id for _ in range(2)]
     finished = jobs.wait_for(job.pk, timeout=60)
-    time.sleep(2)  # let the second delivery arrive and find the job taken
+    # Wait until the workers have finished BOTH deliveries (their log says so), not a fixed time: then the
+    # second has certainly found the job taken, and what each returned is known.
+    outcomes: dict[str, str] = {}
+    deadline = time.monotonic() + 60
+    while len(outcomes) < 2:
+        logs = "".join((tmp_path / f"{name}.log").read_text(errors="replace") for name in ("scale-a", "scale-b"))
+        for task_id in deliveries:
+            done = re.search(rf"run_job\[{task_id}\] succeeded in [0-9.]+s: (.*)", logs)
+            if done:
+                outcomes[task_id] = done.group(1).strip()
+        assert time.monotonic() < deadline, f"the deliveries did not both finish: {outcomes}; logs in {tmp_path}"
+        time.sleep(0.2)
+    assert sorted(outcomes.values()) == ["'succeeded'", "None"]  # one ran the job, the other found it taken
     finished.refresh_from_db()
-    assert finished.is_finished and finished.attempts == 1
+    assert finished.status == "succeeded" and finished.attempts == 1
     assert Job.objects.count() == 1

@@ -6,7 +6,7 @@ import contextvars
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,14 @@ _current: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("souvera
 
 def current_actor() -> Actor | None:
     return _current.get()
+
+
+def rebind_user(username: str) -> None:
+    """Name the user once authentication has run: the request middleware runs before DRF authenticates an API
+    token, and would otherwise record every token-authenticated change as "anonymous"."""
+    actor = _current.get()
+    if actor is not None and actor.username != username:
+        _current.set(replace(actor, username=username))
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from souverain.core import events
+from souverain.core.context import rebind_user
 from souverain.core.roles import ALL_ROLES, OPERATOR_ROLES, Role
 
 from .models import Membership, Tenant
@@ -96,6 +97,8 @@ class RolePermission(BasePermission):
     message = "Your role does not allow this."
 
     def has_permission(self, request: Any, view: Any) -> bool:
+        if request.user is not None and request.user.is_authenticated:
+            rebind_user(request.user.get_username())  # DRF has authenticated by now: changes name the real user
         access = access_of(view, request.method)
         allowed = is_allowed(request.user, access, request.method)
         if not allowed:

@@ -82,3 +82,20 @@ def test_a_change_whose_record_cannot_be_written_is_not_made(tenants, monkeypatc
         Tenant.objects.filter(pk=tenants["home"].pk).first().delete()
     assert Tenant.objects.filter(pk=tenants["home"].pk).exists()
     assert ObjectChange.objects.count() == changes
+
+
+def test_a_write_with_an_api_token_is_recorded_under_its_user(role_users, tenants):
+    """The request middleware runs before DRF authenticates a token: the actor must still be the token's user."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from souverain.core.models import ObjectChange
+
+    token = Token.objects.create(user=role_users["operator-admin"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = client.patch(f"/api/tenants/{tenants['home'].slug}/", {"name": "By token"}, format="json")
+    assert response.status_code == 200, response.content
+    record = _last("object.update")
+    assert (record.username, record.source) == ("operator-admin", "api")
+    assert ObjectChange.objects.filter(object_id=str(tenants["home"].pk)).first().username == "operator-admin"

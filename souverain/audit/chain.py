@@ -35,8 +35,12 @@ CHECKPOINT_FIELDS = ("number", "time", "first_seq", "last_seq", "count", "first_
 MAX_PROBLEMS = 100
 
 
+# One encoder, made once: json.dumps with options builds a new one per call, a third of verify's time.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _CANONICAL.encode(value)
 
 
 def format_time(value: dt.datetime) -> str:

@@ -6,8 +6,9 @@ and these processes share) and prints one JSON object per line on stdout, which 
 - ``server``: the in-process worker and its recovery timer, as ``souverain run`` starts them; prints ``ready``.
 - ``run-jobs KIND...``: creates one job per kind and runs them in threads of this process, as ``souverain sync``
   does; the test kinds below hang (they print ``running`` first), so that the test can kill -9 this process.
-- ``api-writer SECONDS``: PATCHes a tenant through the API in a loop, as a user of the portal or the CLI would.
-- ``compliance SECONDS``: compliance passes in a loop, as the worker runs them.
+- ``api-writer STOP_FILE``: PATCHes a tenant through the API in a loop (as a user of the portal or the CLI would)
+  until STOP_FILE exists; prints ``writing`` after its first write.
+- ``compliance N``: N compliance passes, as the worker runs them.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def run_jobs(kinds: list[str]) -> None:
         thread.join()
 
 
-def api_writer(seconds: float) -> None:
+def api_writer(stop_file: str) -> None:
     from django.contrib.auth import get_user_model
     from rest_framework.test import APIClient
 
@@ -69,8 +70,8 @@ def api_writer(seconds: float) -> None:
     client.force_authenticate(get_user_model().objects.get(username="operator-admin"))
     slug = Tenant.objects.values_list("slug", flat=True).first()
     writes, failures = 0, []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + 600  # a bound, should the test that stops it be gone
+    while not os.path.exists(stop_file) and time.monotonic() < deadline:
         try:
             response = client.patch(f"/api/tenants/{slug}/", {"description": f"write {writes}"}, format="json")
             if response.status_code != 200:
@@ -78,15 +79,16 @@ def api_writer(seconds: float) -> None:
         except Exception as exc:  # noqa: BLE001 - counted and reported to the test
             failures.append(f"{type(exc).__name__}: {exc}")
         writes += 1
+        if writes == 1:
+            say(event="writing")
     say(event="done", writes=writes, failures=failures[:20], failed=len(failures))
 
 
-def compliance(seconds: float) -> None:
+def compliance(count: int) -> None:
     from souverain.policy.compliance import evaluate
 
     passes, failures = 0, []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline or passes == 0:
+    while passes < count:
         try:
             evaluate(trigger="manual")
         except Exception as exc:  # noqa: BLE001 - counted and reported to the test
@@ -107,9 +109,9 @@ def main(argv: list[str]) -> None:
     elif role == "run-jobs":
         run_jobs(args)
     elif role == "api-writer":
-        api_writer(float(args[0]))
+        api_writer(args[0])
     elif role == "compliance":
-        compliance(float(args[0]))
+        compliance(int(args[0]))
     else:
         raise SystemExit(f"unknown role {role!r}")
 

@@ -126,3 +126,14 @@ def test_offline_verify_imports_no_django(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
                             env={"PATH": os.environ["PATH"]}, cwd=Path(__file__).resolve().parents[3])
     assert result.stdout.split() == ["True", "False"], result.stderr
+
+
+def test_the_hourly_checkpoint_is_scheduled_for_beat_and_the_in_process_scheduler(settings):
+    from souverain.audit.models import AuditCheckpoint
+    from souverain.jobs.worker import _schedule
+
+    assert settings.CELERY_BEAT_SCHEDULE["audit-checkpoint"]["schedule"] == 3600
+    entry = next(e for e in _schedule() if e["name"] == "audit-checkpoint")
+    assert entry["every"] == 3600
+    entry["call"](*entry["args"], **entry["kwargs"])
+    assert AuditCheckpoint.objects.count() == 1 and services.verify().ok

@@ -601,6 +601,10 @@ def sync(clouds: tuple[str, ...], full: bool, kinds: tuple[str, ...], no_wait: b
     from souverain.jobs.api.serializers import JobSerializer  # --format json: the API's representation
     from souverain.jobs.services import celery_enabled
 
+    if fmt == "table" and not no_wait and not celery_enabled():
+        # Before queueing: between the job's creation and this process claiming it, a running server's worker
+        # (which reads its own environment's credentials) may claim it; keep that window as short as can be.
+        _print_credentials(list(clouds))
     try:
         job = services.request_sync(clouds, full=full, kinds=kinds, requested_by=os.environ.get("USER", "cli"))
     except ValueError as exc:
@@ -613,8 +617,6 @@ def sync(clouds: tuple[str, ...], full: bool, kinds: tuple[str, ...], no_wait: b
             console.print(f"queued job {job.pk}")
         return
     if not celery_enabled():
-        if fmt == "table":
-            _print_credentials(job.params.get("clouds") or [])
         _summary_reports_sync_warnings()
         job_console.run_here_if_free(job.pk)
     finished = job_console.watch(job.pk, console) if fmt == "table" else _wait_quietly(job.pk)

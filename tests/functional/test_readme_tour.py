@@ -1,11 +1,11 @@
 """The README's quick tour, every line as written, against a fresh server (issue 10, item 15).
 
 What `make run` does is done here with the same commands on a free loopback port and a fresh data directory
-(`souverain setup`, then `souverain run`); every line of the tour's shell block then runs through bash from the
-repository's root, with the environment a user of that server would have (its URL; the password `make run`
-printed, for `login`'s prompt; an 80-column terminal). `export` lines carry over to the following lines, as in a
-shell. `testbed up` brings the shared test-bed up (idempotent) and `sync` reads it for real. A line that exits
-non-zero fails the test with its output.
+(`souverain setup`, then `souverain run`, with the OS_CLIENT_CONFIG_FILE the tour asks for); every line of the
+tour's shell block then runs through bash from the repository's root, with the environment a user of that
+server would have (its URL; the password `make run` printed, for `login`'s prompt; an 80-column terminal).
+`export` lines carry over to the following lines, as in a shell. `testbed up` brings the shared test-bed up
+(idempotent) and `sync` reads it for real. A line that exits non-zero fails the test with its output.
 """
 
 from __future__ import annotations
@@ -57,7 +57,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     setup = subprocess.run([str(SOUVERAIN), "setup"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert setup.returncode == 0, setup.stdout + setup.stderr
     log = (data / "server.log").open("w")
-    proc = subprocess.Popen([str(SOUVERAIN), "run", "--addr", f"127.0.0.1:{port}"], cwd=ROOT, env=env,
+    # As the tour says: the server started with the test-bed's clouds.yaml (its worker may run the tour's sync).
+    server_env = {**env, "OS_CLIENT_CONFIG_FILE": str(ROOT / ".testbed" / "clouds.yaml")}
+    proc = subprocess.Popen([str(SOUVERAIN), "run", "--addr", f"127.0.0.1:{port}"], cwd=ROOT, env=server_env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180

@@ -16,6 +16,8 @@ from souverain.policy.models import Violation
 from souverain.tenancy.models import Tenant
 from souverain.tenancy.permissions import membership_of
 
+from .templatetags.portal import kind_label
+
 PRESENCE = [("present", _("Present")), ("gone", _("Vanished")), ("all", _("All"))]
 
 
@@ -43,7 +45,7 @@ class PortalResourceFilterSet(ResourceFilterSet):
             "cloud": every + list(Cloud.objects.order_by("name").values_list("slug", "name")),
             "region": every + [(f"{c}/{r}", f"{c}/{r}") for c, r in
                                Region.objects.order_by("cloud__slug", "slug").values_list("cloud__slug", "slug")],
-            "kind": every + [(k.name, k.label) for k in KINDS],
+            "kind": every + [(k.name, kind_label(k.label)) for k in KINDS],
         }
         self.filters["presence"].extra.update(choices=PRESENCE, empty_label=None)
         membership = membership_of(user)

@@ -19,6 +19,8 @@ from django_tables2.rows import BoundRows
 from souverain.inventory.models import Resource
 from souverain.policy.models import Violation
 
+from .templatetags.portal import kind_label
+
 TEMPLATE = "portal/includes/table.html"
 
 
@@ -51,6 +53,10 @@ class KeysPaginator(Paginator):
         keys = list(queryset.values_list("pk", flat=True)[bottom:bottom + self.per_page])
         records = {record.pk: record for record in queryset.filter(pk__in=keys)}
         ordered = [records[key] for key in keys if key in records]
+        # A table that names other objects by id looks them up once for the page (kind_tables.PageLookups).
+        prepare = getattr(rows.table, "prepare_page", None)
+        if prepare is not None:
+            prepare(ordered)
         return self._get_page(BoundRows(ordered, rows.table), number, self)
 
 
@@ -107,6 +113,9 @@ class ResourceTable(tables.Table):
 
     def render_last_seen(self, value: datetime) -> str:
         return _when(value)
+
+    def render_kind(self, record: Resource) -> str:
+        return kind_label(record.get_kind_display())
 
     def render_region(self, record: Resource) -> str:
         return format_html('<a href="{}">{}</a>', reverse("portal:region", args=[record.region_id]),

@@ -4,6 +4,8 @@ the ``portal`` namespace so their names never clash with the API router's (``clo
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
+from souverain.inventory.kinds import KINDS
+
 from .views import account, compliance, estate, inventory, placement, sync
 from .views.static import serve_static
 
@@ -13,6 +15,9 @@ pages = [
     path("regions/<int:pk>/", estate.RegionView.as_view(), name="region"),
     path("inventory/", inventory.ResourceListView.as_view(), name="inventory"),
     path("inventory/<int:pk>/", inventory.ResourceView.as_view(), name="resource"),
+    # One table per kind of the inventory's registry (/inventory/servers/, /inventory/volumes/, …).
+    *[path(f"inventory/{info.listing}/", inventory.KindListView.as_view(kind=info), name=f"inventory-{info.listing}")
+      for info in KINDS],
     path("placement/", placement.PlacementView.as_view(), name="placement"),
     path("compliance/", compliance.ComplianceView.as_view(), name="compliance"),
     path("compliance/rules/<str:name>/", compliance.RuleView.as_view(), name="rule"),

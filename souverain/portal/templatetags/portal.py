@@ -10,7 +10,7 @@ from typing import Any
 import pycountry
 from django import template
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from souverain.core.roles import Role
@@ -165,6 +165,13 @@ def cloud_kind(value: str | None) -> str:
     from souverain.estate.models import Cloud
 
     return str(Cloud.Kind(value).label) if value in Cloud.Kind.values else (value or "")
+
+
+@register.filter
+def kind_label(label: str | None) -> str:
+    """A resource kind's label ("Server", from the inventory's registry) in the reader's language: the labels are
+    the catalogue's msgids, so the registry stays the one list of kinds."""
+    return gettext(str(label)) if label else ""
 
 
 @register.filter

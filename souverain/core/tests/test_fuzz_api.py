@@ -13,6 +13,7 @@ back at the end.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -51,16 +52,35 @@ def _run_operation(operation: Any, mode: Any, examples: int, headers: dict[str, 
     run()
 
 
-@pytest.mark.django_db(transaction=False)
-def test_generated_requests_get_no_server_error_and_answers_that_match_the_schema(example_estate, role_users):
+@pytest.fixture
+def wsgi_app() -> Iterator[Any]:
+    """The project's WSGI application, on the test's database connection.
+
+    As Django's test client does: the request signals must not close the connection (on PostgreSQL that would
+    end the test's transaction and the example estate with it)."""
+    from django.core.signals import request_finished, request_started
     from django.core.wsgi import get_wsgi_application
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.mark.django_db(transaction=False)
+def test_generated_requests_get_no_server_error_and_answers_that_match_the_schema(example_estate, role_users,
+                                                                                    wsgi_app):
     from rest_framework.authtoken.models import Token
     from schemathesis import GenerationMode
 
     # Jobs the fuzzer creates are handed to workers on commit, which never comes: nothing runs outside the test.
     token = Token.objects.create(user=role_users["operator-admin"])
     headers = {"Authorization": f"Token {token.key}"}
-    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application(), headers=headers)
+    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app, headers=headers)
     checks = _checks()
     failures: list[str] = []
     operations = 0

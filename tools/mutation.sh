@@ -35,6 +35,9 @@ list() { printf '%s' "$*" | tr -s ' \n' '\n' | sed '/^$/d; s/^/    /'; }
 cat > "$WORK/setup.cfg" <<EOF
 [mutmut]
 source_paths=souverain/
+# Each mutant's child creates its own test database (pytest-django): seconds that mutmut's timeout, measured
+# from the tests' own durations, does not include. Without this, every database-backed mutant "times out".
+timeout_constant=${MUTATION_TIMEOUT:-45}
 only_mutate=
 $(list $MODULES)
 pytest_add_cli_args=

@@ -261,6 +261,12 @@ def test_role_permission_applies_the_actions_access(role_users: dict[str, Any]) 
                                      MembershipsView("destroy"))
 
 
+def test_role_permission_tells_a_read_from_a_write_by_the_requests_method(role_users: dict[str, Any]) -> None:
+    member = fresh(role_users["tenant-member"])  # reads memberships, may not write them
+    assert RolePermission().has_permission(drf_request("GET", member), MembershipsView("list"))
+    assert not RolePermission().has_permission(drf_request("POST", member), MembershipsView("list"))
+
+
 def test_object_permission_refuses_another_tenants_object_to_a_tenant_user(role_users: dict[str, Any]) -> None:
     permission = RolePermission()
     own = Membership.objects.get(user=role_users["tenant-member"])

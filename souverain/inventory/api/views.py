@@ -29,7 +29,7 @@ from .. import services
 from ..filtersets import ProjectMappingFilterSet, ResourceFilterSet, SyncStateFilterSet, ids_match
 from ..models import ProjectMapping, Resource, SyncState
 from . import serializers
-from .pagination import OneQueryLimitOffsetPagination
+from .pagination import CappedCountPagination
 
 # Everyone reads the inventory, tenant users their tenant's part only; only syncs write it.
 INVENTORY_ACCESS = Access(read=ALL_ROLES, tenant_lookup="tenant")
@@ -80,7 +80,7 @@ class ResourceViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.ResourceSerializer
     filterset_class = ResourceFilterSet
     renderer_classes = [renderers.JSONRenderer, renderers.BrowsableAPIRenderer, CSVRenderer]
-    pagination_class = OneQueryLimitOffsetPagination
+    pagination_class = CappedCountPagination
     ordering_fields = ["id", "name", "kind", "status", "first_seen", "last_seen", "gone_at", "project_id",
                        "cloud__slug", "region__slug", "tenant__slug"]
     ordering = ["name_sort", "id"]

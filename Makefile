@@ -4,13 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/souverain
 
-.PHONY: install run test test-sqlite test-postgres lint fuzz mutation clean
+.PHONY: install run test test-sqlite test-postgres lint fuzz mutation clean lock lock-upgrade
 
-$(VENV)/.installed: pyproject.toml
+# requirements.lock pins every package (see its header); pyproject.toml keeps the ranges.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	bash scripts/ensure-system-packages.sh
 	@test -x $(BIN)/python || $(BOOTSTRAP_PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -c requirements.lock -e '.[dev]'
 	@touch $@
 
 install: $(VENV)/.installed
@@ -43,6 +44,16 @@ fuzz: install
 # Mutation testing of the rule-bearing modules (minutes; not part of `make test`): docs/development/mutation-testing.md
 mutation: install
 	VENV=$(CURDIR)/$(VENV) bash tools/mutation.sh
+
+# Re-pin the dependencies after a change to pyproject.toml (lock) or to take new releases (lock-upgrade);
+# review the diff of requirements.lock, run `make test`, commit both files.
+lock lock-upgrade: install
+	$(BIN)/python -m pip install -q uv
+	head -n 3 requirements.lock > requirements.lock.header
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header --annotation-style line \
+		$(if $(filter lock-upgrade,$@),--upgrade) -o requirements.lock
+	cat requirements.lock.header requirements.lock > requirements.lock.new && mv requirements.lock.new requirements.lock
+	rm requirements.lock.header
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -130,3 +130,34 @@ def test_the_schema_documents_the_response_and_the_cursor(api_as):
     page = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
     properties = schema["components"]["schemas"][page]["properties"]
     assert {"count", "count_capped", "next_cursor", "next", "previous", "results"} <= set(properties)
+
+
+@pytest.mark.django_db
+def test_the_violations_list_pages_the_same_way(api_as, many):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from souverain.policy.models import Violation
+
+    now = timezone.now()
+    # three violations share each last_seen: the id breaks the ties, so no page repeats nor skips one
+    Violation.objects.bulk_create(
+        Violation(resource=resource, tenant=resource.tenant, region=resource.region, rule="test.rule",
+                  severity="high", message="m", first_seen=now, last_seen=now - timedelta(minutes=i // 3))
+        for i, resource in enumerate(many))
+    url = "/api/compliance/violations/"
+    operator, member = api_as("operator-ops"), api_as("tenant-member")
+    expected = list(Violation.objects.order_by("-last_seen", "id").values_list("id", flat=True))
+    seen, cursor = [], ""
+    while cursor is not None:
+        body = operator.get(url, {"limit": 4, "cursor": cursor}).json()
+        seen += [row["id"] for row in body["results"]]
+        cursor = body["next_cursor"]
+    assert seen == expected
+    with override_settings(SOUVERAIN_API_COUNT_CAP=5):
+        body = operator.get(url, {"limit": 2}).json()
+        assert (body["count"], body["count_capped"]) == (5, True)
+        body = member.get(url, {"limit": 100, "cursor": ""}).json()
+        home = {resource.pk for resource in many if resource.tenant.slug == "ministere"}
+        assert {row["resource"] for row in body["results"]} == home and body["next_cursor"] is None

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from souverain.core.roles import ALL_ROLES, OPERATOR_ROLES, Role
 from souverain.estate.api.views import parse_date_param
+from souverain.inventory.api.pagination import CappedCountPagination
 from souverain.tenancy.permissions import Access, TenantScopedQuerysetMixin, tenant_of
 
 from .. import services
@@ -131,6 +132,8 @@ class ViolationViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet)
     serializer_class = serializers.ViolationSerializer
     filterset_class = ViolationFilterSet
     search_fields = ["rule", "message", "resource__name"]
+    # A million resources carry as many violations: the total is counted up to a cap, and cursors page.
+    pagination_class = CappedCountPagination
     ordering_fields = ["severity", "last_seen", "first_seen", "rule"]
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})

@@ -554,10 +554,11 @@ def inventory_list(clouds: tuple[str, ...], regions: tuple[str, ...], tenants: t
     wanted = (200 if fmt == "table" else 0) if limit is None else limit
     rows: list[dict] = []
     shown = total = 0
+    capped = False  # the API counts up to a cap: "10000+ resource(s)" beyond it
     page_size = min(wanted, PAGE_SIZE) if wanted else PAGE_SIZE
     try:
         for page in _client().pages("/api/inventory/resources/", page_size=page_size, **params):
-            total = page["count"]
+            total, capped = page["count"], page.get("count_capped", False)
             batch = page["results"][:wanted - shown] if wanted else page["results"]
             if fmt == "csv":  # streamed page by page: a million rows never sit in memory
                 write_csv(batch, INVENTORY_EXPORT, header=not shown)
@@ -575,7 +576,7 @@ def inventory_list(clouds: tuple[str, ...], regions: tuple[str, ...], tenants: t
             row["where"] = f"{row.get('cloud')}/{row.get('region')}"
         emit(rows, fmt, INVENTORY_COLUMNS)
         more = f"; the first {shown} shown (--limit 0 for all, or --format csv)" if shown < total else ""
-        say(f"{total} resource(s){more}")
+        say(f"{total}{'+' if capped else ''} resource(s){more}")
 
 
 @main.command()

@@ -1,10 +1,11 @@
 """Placing datacenters and regions on the estate map.
 
 A datacenter is placed at its city (``data/cities.yaml``), or at its country's centroid when the city is unknown
-(then it is marked approximate). A region is placed at the mean position of its primary datacenters. Regions that
-would overlap in the current view are spread on a small circle around their common position, with a leader line
-back to it, so every region stays clickable. Marker sizes are in map units, scaled to the view, so they keep the
-same size on screen in the Europe and the world views.
+(then it is marked approximate). A region is placed at the mean position of its primary datacenters, and stays
+there: a map that moved markers apart to keep them clickable would show Paris regions in the Channel. Regions
+that overlap in the current view get a label beside their common place instead — one numbered, clickable chip
+per region, coloured by level, on a short leader line — so every region stays clickable where it is. Marker sizes
+are in map units, scaled to the view, so they keep the same size on screen in the Europe and the world views.
 """
 
 from __future__ import annotations
@@ -131,6 +132,39 @@ class RegionMarker:
     radius: float
     approximate: bool
     in_view: bool
+    clustered: bool = False  # overlaps others: its number is on the cluster's label
+
+
+@dataclass
+class ClusterLabel:
+    """Overlapping regions named beside their place: a chip per region (left to right), a leader line to it."""
+
+    x: float  # the label's top-left corner
+    y: float
+    anchor_x: float  # the regions' common place
+    anchor_y: float
+    chip: float  # a chip's width and height
+    regions: list[RegionMarker] = field(default_factory=list)
+
+    @property
+    def width(self) -> float:
+        return round(self.chip * len(self.regions) + self.chip * 0.2 * (len(self.regions) + 1), 2)
+
+    @property
+    def height(self) -> float:
+        return round(self.chip * 1.4, 2)
+
+    @property
+    def chips(self) -> list[dict[str, object]]:
+        """Each chip: its region, its centre (x, y) and its top-left corner (left, top)."""
+        gap = self.chip * 0.2
+        result: list[dict[str, object]] = []
+        for index, marker in enumerate(self.regions):
+            x = self.x + gap + self.chip / 2 + index * (self.chip + gap)
+            y = self.y + self.height / 2
+            result.append({"region": marker, "x": round(x, 2), "y": round(y, 2), "left": round(x - self.chip / 2, 2),
+                           "top": round(y - self.chip / 2, 2)})
+        return result
 
 
 @dataclass
@@ -143,6 +177,7 @@ class EstateMap:
     regions: list[RegionMarker] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     unplaced: list[str] = field(default_factory=list)  # region keys with no known location
+    labels: list[ClusterLabel] = field(default_factory=list)  # overlapping regions, named beside their place
     font_size: float = 10.0
 
     @property
@@ -193,13 +228,16 @@ def build_map(view: geo.View, sites: list[SiteInput], regions: list[RegionInput]
             if slug in positions:
                 sx, sy, _ = positions[slug]
                 result.links.append(Link(round(ax, 2), round(ay, 2), round(sx, 2), round(sy, 2), role))
-    for cluster in _clusters(placed, radius * 2.4):
-        _spread(cluster, radius)
     for marker in placed:
-        if (marker.x, marker.y) != (marker.anchor_x, marker.anchor_y):
-            result.links.append(Link(marker.anchor_x, marker.anchor_y, marker.x, marker.y, "leader"))
         marker.x, marker.y = round(marker.x, 2), round(marker.y, 2)
-        marker.anchor_x, marker.anchor_y = round(marker.anchor_x, 2), round(marker.anchor_y, 2)
+        marker.anchor_x, marker.anchor_y = marker.x, marker.y
+    for cluster in _clusters(placed, radius * 2.4):
+        label = _label(cluster, radius)
+        result.labels.append(label)
+        result.links.append(Link(label.anchor_x, label.anchor_y, label.x, round(label.y + label.height / 2, 2),
+                                 "leader"))
+        for marker in cluster:
+            marker.clustered = True
     result.regions = placed
     return result
 
@@ -218,12 +256,12 @@ def _clusters(markers: list[RegionMarker], distance: float) -> list[list[RegionM
     return [c for c in clusters if len(c) > 1]
 
 
-def _spread(cluster: list[RegionMarker], radius: float) -> None:
+def _label(cluster: list[RegionMarker], radius: float) -> ClusterLabel:
+    """A label to the upper right of the cluster's centre, clear of its markers, chips in region order."""
     cx = sum(m.anchor_x for m in cluster) / len(cluster)
     cy = sum(m.anchor_y for m in cluster) / len(cluster)
-    ring = max(1.2 * radius / math.sin(math.pi / len(cluster)), 2.0 * radius)
-    for index, marker in enumerate(sorted(cluster, key=lambda m: m.number)):
-        angle = -math.pi / 2 + 2 * math.pi * index / len(cluster)
-        marker.x = cx + ring * math.cos(angle)
-        marker.y = cy + ring * math.sin(angle)
-        marker.anchor_x, marker.anchor_y = cx, cy
+    reach = max(math.dist((cx, cy), (m.anchor_x, m.anchor_y)) for m in cluster) + radius
+    chip = radius * 1.7
+    return ClusterLabel(x=round(cx + reach + radius * 1.5, 2), y=round(cy - reach - chip * 1.4, 2),
+                        anchor_x=round(cx, 2), anchor_y=round(cy, 2), chip=round(chip, 2),
+                        regions=sorted(cluster, key=lambda m: m.number))

@@ -120,14 +120,14 @@ class ReasonGroup:
         only in a place (a country, a datacenter): the words they share before and after it frame the list."""
         if self.law:
             channel = channel_label(self.channel) if self.channel else ""
-            return _("%(law)s reaches the data through %(channel)s:") % {"law": self.law_name, "channel": channel}, \
-                self.places, ""
+            return _("%(law)s reaches the data through %(channel)s:") % {"law": self.law_name, "channel": channel} \
+                + " ", self.places, ""
         return common_frame(self.messages)
 
 
 def common_frame(messages: list[str]) -> tuple[str, list[str], str]:
     """The words all ``messages`` start and end with, and what each has between them (each once, in order).
-    The end keeps its leading space, unless it starts with punctuation that follows the last item."""
+    The start keeps its trailing space and the end its leading one, unless punctuation joins them to the items."""
     if len(messages) == 1:
         return messages[0], [], ""
     split = [message.split(" ") for message in messages]
@@ -143,16 +143,22 @@ def common_frame(messages: list[str]) -> tuple[str, list[str], str]:
         middle = " ".join(words[start:len(words) - end])
         if middle not in middles:
             middles.append(middle)
+    before = " ".join(split[0][:start])
     after = " ".join(split[0][len(split[0]) - end:])
-    # "in IN, outside" / "in SG, outside": the comma belongs to the frame, not to each country.
-    if middles and all(m[-1:] in ",;:" and m[-1:] == middles[0][-1:] for m in middles):
-        after = middles[0][-1] + (" " + after if after else "")
+    if after and after[0] not in ",;:.)":
+        after = " " + after
+    # "in IN, outside" / "in SG, outside": the comma belongs to the frame, not to each country; so do the
+    # parentheses of "de l'UE (IN)." / "(SG).".
+    if middles and all(m[-1:] in ",;:." and m[-1:] == middles[0][-1:] for m in middles):
+        after = middles[0][-1] + after
         middles = [m[:-1] for m in middles]
+    opening = ""
+    if middles and all(m.startswith("(") and m.endswith(")") for m in middles):
+        opening, after = "(", ")" + after
+        middles = [m[1:-1] for m in middles]
     # A bare country code ("IN") reads as the country's name in the reader's language.
     middles = [country(m) if re.fullmatch(r"[A-Z]{2}", m) else m for m in middles]
-    if after and after[0] not in ",;:.":
-        after = " " + after
-    return " ".join(split[0][:start]), middles, after
+    return (before + " " if before else "") + opening, middles, after
 
 
 def _place(facts: dict[str, Any], names: dict[str, str]) -> str:
@@ -220,7 +226,7 @@ def shared_reasons(denied: list[dict[str, Any]], minimum: int = 2) -> list[dict[
         if group.law:
             channel = channel_label(group.channel) if group.channel else ""
             text = _("%(law)s reaches the data through %(channel)s") % {"law": group.law_name, "channel": channel}
-            shared.append({"before": text + " —", "items": regions, "after": "", "count": len(regions),
+            shared.append({"before": text + " — ", "items": regions, "after": "", "count": len(regions),
                            "rule": group.rule})
             continue
         before, middles, after = common_frame(item["messages"])

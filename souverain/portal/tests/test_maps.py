@@ -1,4 +1,4 @@
-"""Map placement: cities, the country fallback, clusters spread apart, views, and the drawn base map."""
+"""Map placement: cities, the country fallback, overlapping regions labelled in place, views, the base map."""
 
 from __future__ import annotations
 
@@ -38,14 +38,27 @@ def _region(number: int, key: str, sites: list[tuple[str, str]], level: str = "i
     return maps.RegionInput(number, key, key, f"/regions/{number}/", level, sites)
 
 
-def test_overlapping_regions_are_spread_and_linked_to_their_place() -> None:
+def test_overlapping_regions_stay_at_their_place_and_are_named_on_a_label() -> None:
     sites = [maps.SiteInput("a", "A", "FR", "Paris", "immune"), maps.SiteInput("b", "B", "FR", "Clichy", "exposed"),
              maps.SiteInput("c", "C", "NL", "Amsterdam", None)]
-    regions = [_region(1, "x/one", [("a", "primary")]), _region(2, "y/two", [("b", "primary"), ("c", "backup")])]
+    regions = [_region(2, "y/two", [("b", "primary"), ("c", "backup")]), _region(1, "x/one", [("a", "primary")]),
+               _region(3, "z/three", [("c", "primary")])]
     drawn = maps.build_map(geo.EUROPE, sites, regions)
-    one, two = drawn.regions
-    assert math.dist((one.x, one.y), (two.x, two.y)) >= 2 * one.radius  # no longer on top of each other
-    assert {link.role for link in drawn.links} == {"primary", "backup", "leader"}
+    places = [maps.locate(c, city) for c, city in [("FR", "Paris"), ("FR", "Clichy"), ("NL", "Amsterdam")]]
+    paris, clichy, amsterdam = (geo.project(p.lon, p.lat) for p in places if p)
+    by_key = {r.key: r for r in drawn.regions}
+    # Every marker where its datacenter is, to the hundredth of a map unit.
+    assert (by_key["x/one"].x, by_key["x/one"].y) == (round(paris[0], 2), round(paris[1], 2))
+    assert (by_key["y/two"].x, by_key["y/two"].y) == (round(clichy[0], 2), round(clichy[1], 2))
+    assert (by_key["z/three"].x, by_key["z/three"].y) == (round(amsterdam[0], 2), round(amsterdam[1], 2))
+    # Paris and Clichy overlap: one label names both, in number order, beside them and clear of the markers.
+    [label] = drawn.labels
+    assert [r.key for r in label.regions] == ["x/one", "y/two"]
+    assert by_key["x/one"].clustered and by_key["y/two"].clustered and not by_key["z/three"].clustered
+    assert label.x > max(by_key["x/one"].x, by_key["y/two"].x) + by_key["x/one"].radius
+    chips = label.chips
+    assert [c["region"].number for c in chips] == [1, 2] and chips[0]["x"] < chips[1]["x"]
+    assert [link.role for link in drawn.links].count("leader") == 1
     assert all(r.in_view for r in drawn.regions) and not drawn.unplaced
 
 

@@ -36,14 +36,16 @@ def test_five_paths_of_one_law_and_channel_are_one_line_naming_the_places() -> N
         assert [len(g.messages) for g in groups] == [4, 1, 2]
         before, places, after = groups[0].line
         assert before == "FISA section 702 (Foreign Intelligence Surveillance Act, Title VII) reaches the data " \
-                         "through Access:"
+                         "through Access: "
         assert places == ["admin staff in United States", "support staff in United States",
                           "the facility operator of Nimbus PAR-A", "the facility operator of par-b"]
         assert groups[1].line[1] == ["Nimbus Web Services, Inc., in the operator's control chain"]
-        assert groups[2].line == ("Region r has support staff in", ["India", "United States"], ", outside the EU.")
+        assert groups[2].line == ("Region r has support staff in ", ["India", "United States"], ", outside the EU.")
+        french = ["Région r : personnel hors de l'UE (IN).", "Région r : personnel hors de l'UE (US)."]
+        assert wording.common_frame(french) == ("Région r : personnel hors de l'UE (", ["India", "United States"], ").")
     with translation.override("fr"):
         before, places, _ = wording.group_reasons(reasons)[0].line
-        assert before.startswith("FISA, section 702 (loi américaine") and before.endswith("(canal Accès) :")
+        assert before.startswith("FISA, section 702 (loi américaine") and before.endswith("(canal Accès) : ")
         assert places[:2] == ["personnel d'administration : États-Unis", "personnel de support : États-Unis"]
         assert wording.group_reasons(reasons)[2].line[1] == ["Inde", "États-Unis"]
 
@@ -51,7 +53,7 @@ def test_five_paths_of_one_law_and_channel_are_one_line_naming_the_places() -> N
 def test_common_frame_keeps_one_message_whole() -> None:
     assert wording.common_frame(["Region r has no HDS certificate."]) == ("Region r has no HDS certificate.", [], "")
     assert wording.common_frame(["Region a has no HDS.", "Region b has no HDS."]) == (
-        "Region", ["a", "b"], " has no HDS.")
+        "Region ", ["a", "b"], " has no HDS.")
 
 
 def test_rule_messages_and_law_names_in_the_readers_language() -> None:

@@ -120,6 +120,8 @@ def test_bad_cursors_are_refused_with_400(api_as, many):
     assert api.get(URL, {"ordering": "gone_at", "limit": 2}).json()["next_cursor"] is None
     response = api.get(URL, {"ordering": "gone_at", "cursor": ""})
     assert response.status_code == 400 and "name" in response.json()["cursor"][0]
+    response = api.get(URL, {"cursor": "abc"}, HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.json()["cursor"] == ["Curseur invalide."]
 
 
 @pytest.mark.django_db

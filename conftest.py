@@ -63,8 +63,21 @@ def kb_loaded(db):
 
 @pytest.fixture
 def example_estate(kb_loaded):
+    """The example estate, with the example tenants its private clouds are dedicated to (and only those: the
+    ``tenants`` fixture makes the others its own way)."""
     from pathlib import Path
 
-    from souverain.estate.services import apply_file
+    import yaml
 
-    apply_file(Path(__file__).parent / "examples" / "estate" / "souverain.yaml")
+    from souverain.estate.services import apply_file
+    from souverain.tenancy.models import Tenant
+
+    examples = Path(__file__).parent / "examples"
+    estate_file = examples / "estate" / "souverain.yaml"
+    dedicated = {slug for cloud in yaml.safe_load(estate_file.read_text(encoding="utf-8"))["clouds"]
+                 for slug in cloud.get("dedicated_to") or []}
+    for entry in yaml.safe_load((examples / "tenants.yaml").read_text(encoding="utf-8"))["tenants"]:
+        if entry["slug"] in dedicated:
+            fields = {key: value for key, value in entry.items() if key != "slug"}
+            Tenant.objects.update_or_create(slug=entry["slug"], defaults=fields)
+    apply_file(estate_file)

@@ -32,7 +32,8 @@ def from_database() -> EstateData:
         estate.datacenters[dc.slug] = DatacenterData(dc.slug, dc.name, dc.operator.slug, dc.country, dc.city, dc.tier)
     certs = list(Certification.objects.select_related("region"))
     clouds = Cloud.objects.select_related("operator", "stack_vendor").prefetch_related(
-        "hardware_vendors", "regions__datacenters", "regions__backup_datacenters", "regions__availability_zones"
+        "hardware_vendors", "dedicated_to", "regions__datacenters", "regions__backup_datacenters",
+        "regions__availability_zones",
     )
     for cloud in clouds:
         data = CloudData(
@@ -44,6 +45,7 @@ def from_database() -> EstateData:
             admin_staff_countries=list(cloud.admin_staff_countries),
             support_staff_countries=list(cloud.support_staff_countries),
             key_custody=cloud.key_custody, key_custody_country=cloud.key_custody_country, pk=cloud.pk,
+            dedicated_to=sorted(t.slug for t in cloud.dedicated_to.all()),
         )
         for region in cloud.regions.all():
             data.regions[region.slug] = RegionData(

@@ -225,21 +225,26 @@ def read(path: str | Path) -> tuple[dict[str, Any], _Located]:
     return read_mapping(path)
 
 
-def validate(doc: dict[str, Any], where: _Located, kb: KnowledgeBase | None = None) -> list[Problem]:
+def validate(doc: dict[str, Any], where: _Located, kb: KnowledgeBase | None = None,
+             tenants: Iterable[str] | None = None) -> list[Problem]:
+    """Every problem of the document. ``tenants``: the slugs of the tenants that exist, when known (applying
+    the file to a database); a cloud may only be dedicated to one of them."""
     problems = [
         where.problem(list(error.absolute_path), error.message)
         for error in jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker())
         .iter_errors(doc)
     ]
     problems.extend(_semantic_problems(doc, where, kb))
+    if tenants is not None:
+        problems.extend(_dedication_problems(doc, where, set(tenants)))
     unique = {(p.line, p.column, p.field, p.message): p for p in problems}
     return sorted(unique.values(), key=lambda p: (p.line, p.column, p.field))
 
 
-def load(path: str | Path, kb: KnowledgeBase | None = None) -> dict[str, Any]:
+def load(path: str | Path, kb: KnowledgeBase | None = None, tenants: Iterable[str] | None = None) -> dict[str, Any]:
     """Read and validate; raise EstateFileError with every problem, or return the plain document."""
     doc, where = read(path)
-    problems = validate(doc, where, kb)
+    problems = validate(doc, where, kb, tenants)
     if problems:
         raise EstateFileError(problems)
     return doc
@@ -354,6 +359,17 @@ def _semantic_problems(doc: dict[str, Any], where: _Located, kb: KnowledgeBase |
                 for k, dc_id in enumerate(region.get(key) or []):
                     ref([*rbase, key, k], dc_id, datacenters, "datacenter")
             _check_certs(out, where, [*rbase, "certifications"], region.get("certifications"), schemes)
+    return out
+
+
+def _dedication_problems(doc: dict[str, Any], where: _Located, tenants: set[str]) -> list[Problem]:
+    out = []
+    for i, cloud in _list(doc, "clouds"):
+        dedicated = cloud.get("dedicated_to")
+        for j, slug in enumerate(dedicated if isinstance(dedicated, list) else []):
+            if isinstance(slug, str) and slug not in tenants:
+                out.append(where.problem(["clouds", i, "dedicated_to", j],
+                                         f"unknown tenant '{slug}' (create the tenant before applying the file)"))
     return out
 
 

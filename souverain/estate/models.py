@@ -105,6 +105,12 @@ class Cloud(ChangeLoggedModel):
     support_staff_countries = models.JSONField(default=list, blank=True)
     key_custody = models.CharField(max_length=20, choices=KeyHolder.choices, default=KeyHolder.PROVIDER)
     key_custody_country = models.CharField(max_length=2, blank=True)
+    # A customer's private cloud belongs to that customer: other tenants neither see it nor get it proposed,
+    # and their resources found in it are violations. No tenant listed: a public cloud, open to all tenants.
+    dedicated_to = models.ManyToManyField(
+        "tenancy.Tenant", blank=True, related_name="dedicated_clouds", through="CloudDedication",
+        help_text=_("Tenants this cloud is dedicated to; none: a public cloud, open to every tenant"),
+    )
 
     changelog_exclude = ("credentials_encrypted",)
 
@@ -124,6 +130,20 @@ class Cloud(ChangeLoggedModel):
 
     def get_credentials(self) -> dict[str, Any]:
         return decrypt_json(self.credentials_encrypted)
+
+
+class CloudDedication(models.Model):
+    """One tenant a private cloud is dedicated to. Deleting the tenant is refused while it holds one (PROTECT):
+    removing the last row would silently make another customer's private cloud public."""
+
+    cloud = models.ForeignKey(Cloud, on_delete=models.CASCADE, related_name="dedications")
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.PROTECT, related_name="cloud_dedications")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cloud", "tenant"], name="unique_cloud_dedication")]
+
+    def __str__(self) -> str:
+        return f"{self.cloud} → {self.tenant}"
 
 
 class Region(ChangeLoggedModel):

@@ -164,6 +164,7 @@ def _apply_cloud(report: ApplyReport, entry: dict[str, Any], entities: dict[str,
     hardware = {entities[v].pk for v in entry.get("hardware_vendors") or []}
     if set(cloud.hardware_vendors.values_list("pk", flat=True)) != hardware:
         cloud.hardware_vendors.set(hardware)
+    _apply_dedication(cloud, entry.get("dedicated_to") or [])
     _sync_certifications(report, cloud, None, entry.get("certifications") or [])
     seen_regions = set()
     for region_entry in entry.get("regions") or []:
@@ -186,6 +187,19 @@ def _apply_cloud(report: ApplyReport, entry: dict[str, Any], entities: dict[str,
         stale.delete()
         report.count("removed", "region")
     return cloud
+
+
+def _apply_dedication(cloud: Cloud, slugs: list[str]) -> None:
+    """A private cloud's tenants (none: public). Unknown slugs are refused, naming the cloud: the whole apply
+    is rolled back (apply_file reports them with their line before anything is written)."""
+    from souverain.tenancy.models import Tenant
+
+    tenants = dict(Tenant.objects.filter(slug__in=slugs).values_list("slug", "pk"))
+    missing = sorted(set(slugs) - set(tenants))
+    if missing:
+        raise ValueError(f"cloud '{cloud.slug}': dedicated_to names unknown tenant(s) {', '.join(missing)}")
+    if set(cloud.dedicated_to.values_list("pk", flat=True)) != set(tenants.values()):
+        cloud.dedicated_to.set(tenants.values())
 
 
 def _sync_certifications(report: ApplyReport, cloud: Cloud, region: Region | None,
@@ -223,8 +237,10 @@ def cycle_with_parent(entity: LegalEntity, parent: LegalEntity | None) -> list[s
 
 
 def apply_file(path: str | Path, *, prune: bool = False) -> ApplyReport:
+    from souverain.tenancy.models import Tenant
+
     kb = current_knowledge_base()
-    doc = estatefile.load(path, kb)
+    doc = estatefile.load(path, kb, tenants=Tenant.objects.values_list("slug", flat=True))
     return apply_document(doc, prune=prune)
 
 

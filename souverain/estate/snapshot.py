@@ -84,6 +84,8 @@ class CloudData:
     certifications: list[CertificationData] = field(default_factory=list)
     regions: dict[str, RegionData] = field(default_factory=dict)
     pk: int | None = None
+    #: Slugs of the tenants a private cloud is dedicated to; empty for a public cloud (every tenant).
+    dedicated_to: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -169,6 +171,7 @@ def from_document(doc: dict[str, Any]) -> EstateData:
             support_staff_countries=list(entry.get("support_staff_countries") or []),
             key_custody=custody.get("holder") or "provider", key_custody_country=custody.get("country") or "",
             certifications=[_cert(c, None) for c in entry.get("certifications") or []],
+            dedicated_to=sorted(entry.get("dedicated_to") or []),
         )
         for region in entry.get("regions") or []:
             cloud.regions[region["id"]] = RegionData(

@@ -26,7 +26,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from souverain.inventory.kinds import DATA_KINDS, KINDS
 
@@ -36,7 +37,7 @@ from .workloads import from_tags, merge
 
 # Severity of a denial by pack; operators' own rules ("custom.*") are medium unless they say otherwise.
 SEVERITY_BY_PACK = {"secnumcloud": "critical", "extraterritorial": "critical", "hds": "critical",
-                    "gdpr_transfers": "high", "requirements": "high", "eucs": "medium"}
+                    "gdpr_transfers": "high", "requirements": "high", "eucs": "medium", "tenancy": "critical"}
 
 
 def severity_of(rule: str, facts: dict[str, Any] | None = None) -> str:
@@ -55,6 +56,28 @@ def tags_mapping(tags: Any) -> dict[str, str]:
         key, _, value = str(tag).partition("=")
         mapping[key] = value
     return mapping
+
+
+FOREIGN_PRIVATE_CLOUD = "tenancy.foreign_private_cloud"
+
+
+def foreign_private_cloud(case: placement.RegionCase, tenant: str | None) -> list[dict[str, Any]]:
+    """The denial of a tenant's resource found in a private cloud dedicated to other tenants: whatever data it
+    holds, it is in another customer's cloud. Checked here rather than in Rego: it is about the estate's
+    ownership, not about a law, and placement never proposes such a region in the first place. The facts name
+    the tenant and the cloud only, never the cloud's own tenants."""
+    if tenant is None or case.open_to(tenant):
+        return []
+    params = {"region": case.key, "tenant": tenant}
+    entry: dict[str, Any] = {"rule": FOREIGN_PRIVATE_CLOUD, "facts": {"cloud": case.cloud, "tenant": tenant}}
+    for language, suffix in (("en", ""), ("fr", "_fr")):
+        with translation.override(language):
+            entry[f"message{suffix}"] = gettext(
+                "Region %(region)s belongs to a private cloud dedicated to other tenants: resources of tenant "
+                "%(tenant)s have no place there.") % params
+            entry[f"source{suffix}"] = gettext(
+                "The estate: a private cloud belongs to the tenants it is dedicated to.")
+    return [entry]
 
 
 def _tenant_layers() -> dict[int | None, dict[str, Any]]:
@@ -175,6 +198,7 @@ def evaluate(*, resource_ids: Iterable[int] | None = None, on: dt.date | None = 
                 continue
             workload = workload_of(tenants.get(tenant_id, {}), json.loads(tags), json.loads(labels))
             [(_, deny, _warn)] = placement.decide_all(workload, [case], context, on, engine)
+            deny = [*deny, *foreign_private_cloud(case, workload.get("tenant"))]
             by_rule: dict[str, list[dict[str, Any]]] = defaultdict(list)
             for entry in deny:
                 by_rule[entry["rule"]].append({

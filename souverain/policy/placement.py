@@ -11,6 +11,9 @@ builds the engine's key from those hashes with ``cache.key_of``.
 A ``Context`` (the region profiles and the knowledge-base input of one date) is computed once per
 (estate version, knowledge base, date) by ``build_context``, the one context builder of placement and
 compliance; the database-backed caller is ``services.current_context``.
+
+A private cloud belongs to the tenants it is dedicated to: ``visible_cases`` keeps a workload to public clouds
+and its own tenant's private ones, and compliance flags a resource found in another customer's private cloud.
 """
 
 from __future__ import annotations
@@ -44,6 +47,19 @@ class RegionCase:
     cloud: str
     profile: dict[str, Any]
     profile_hash: str
+    #: The tenants (slugs) the region's cloud is dedicated to; empty: a public cloud.
+    dedicated_to: frozenset[str] = frozenset()
+
+    def open_to(self, tenant: str | None) -> bool:
+        """A public cloud is open to every workload; a private one only to its own tenants' workloads."""
+        return not self.dedicated_to or tenant in self.dedicated_to
+
+
+def visible_cases(cases: list[RegionCase], tenant: str | None) -> list[RegionCase]:
+    """The regions a tenant's workload may be placed in at all: public clouds and the tenant's own private
+    ones. Another customer's private cloud is left out entirely, not denied: its existence is not the
+    tenant's to know. A workload with no tenant (what-if) gets public clouds only."""
+    return [case for case in cases if case.open_to(tenant)]
 
 
 @dataclass(frozen=True)
@@ -71,7 +87,8 @@ def build_context(estate: EstateData, kb: KnowledgeBase, on: dt.date, token: str
     for cloud, region in estate.regions():
         profile = region_profile(estate, cloud.id, region.id, kb, on)
         profile.pop("laws", None)  # the per-law verdicts are for people; rules read `exposure`
-        cases.append(RegionCase(f"{cloud.id}/{region.id}", cloud.id, profile, canonical_hash(profile)))
+        cases.append(RegionCase(f"{cloud.id}/{region.id}", cloud.id, profile, canonical_hash(profile),
+                                frozenset(cloud.dedicated_to)))
     dpf = sorted(e.id for e in estate.entities.values() if e.dpf_valid_on(on))
     kb_input = kb.as_policy_input(dpf)
     context = Context(cases, kb_input, canonical_hash(kb_input))

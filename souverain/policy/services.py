@@ -125,7 +125,8 @@ def place(raw: Mapping[str, Any], on: dt.date | None = None, *, estate: EstateDa
     else:
         context = placement.build_context(estate or db_snapshot.from_database(), kb or current_knowledge_base(), on)
     engine = engine or current_engine()
-    results = placement.decide_all(workload, context.cases, context, on, engine)
+    cases = placement.visible_cases(context.cases, workload.get("tenant"))
+    results = placement.decide_all(workload, cases, context, on, engine)
     ranked = placement.rank(workload, results)
     return {
         **ranked,

@@ -2,17 +2,20 @@
 
 A view declares ``access = Access(read=..., write=..., tenant_lookup=...)``. ``RolePermission`` (the DRF
 default) refuses a view without one, so a new route cannot forget it; ``TenantScopedQuerysetMixin`` and
-``scope_queryset`` restrict tenant-scoped users to their tenant's rows. The route-walking tests in
+``scope_queryset`` restrict tenant-scoped users to their tenant's rows, and to the estate they may see: a private
+cloud dedicated to some tenants (``Cloud.dedicated_to``), its regions and certifications exist only for those
+tenants' users (``dedicated_lookup``; a detail answers 404 to anyone else). The route-walking tests in
 ``souverain/core/tests/test_route_permissions.py`` check every route of the URL conf with every role.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from souverain.core import events
@@ -28,9 +31,15 @@ class Access:
     write: frozenset[str] = field(default_factory=frozenset)
     # ORM path from the view's model to its Tenant; None when the objects are not tenant-owned.
     tenant_lookup: str | None = None
+    # ORM path from the view's model to the tenants its cloud is dedicated to (e.g. "cloud__dedicated_to"):
+    # shared objects that a tenant-scoped user sees only when public (no tenant) or dedicated to their tenant.
+    dedicated_lookup: str | None = None
 
 
 ESTATE_ACCESS = Access(read=ALL_ROLES, write=frozenset({Role.OPERATOR_ADMIN}))
+CLOUD_ACCESS = replace(ESTATE_ACCESS, dedicated_lookup="dedicated_to")
+#: Regions, certifications and anything else that belongs to one cloud.
+CLOUD_PART_ACCESS = replace(ESTATE_ACCESS, dedicated_lookup="cloud__dedicated_to")
 OPERATOR_ONLY = Access(read=OPERATOR_ROLES | {Role.AUDITOR}, write=frozenset({Role.OPERATOR_ADMIN}))
 AUTHENTICATED_READ_ONLY = Access(read=ALL_ROLES)
 
@@ -74,13 +83,33 @@ def is_allowed(user: Any, access: Access, method: str) -> bool:
 
 
 def scope_queryset(queryset: QuerySet, user: Any, access: Access) -> QuerySet:
-    """Restrict a queryset to the user's tenant when the objects are tenant-owned and the user is scoped."""
+    """Restrict a queryset to the user's tenant when the objects are tenant-owned and the user is scoped, and to
+    public or own dedicated clouds' objects when they belong to a cloud."""
     membership = membership_of(user)
     if membership is None:
         return queryset.none()
-    if access.tenant_lookup is None or not membership.is_tenant_scoped:
+    if not membership.is_tenant_scoped:
         return queryset
-    return queryset.filter(**{access.tenant_lookup: membership.tenant_id})
+    if access.tenant_lookup is not None:
+        queryset = queryset.filter(**{access.tenant_lookup: membership.tenant_id})
+    if access.dedicated_lookup is not None:
+        lookup = access.dedicated_lookup
+        # A subquery rather than a join on the outer query: a cloud dedicated to several tenants stays one row.
+        visible = queryset.model._default_manager.filter(
+            Q(**{f"{lookup}__isnull": True}) | Q(**{lookup: membership.tenant_id})).values("pk")
+        queryset = queryset.filter(pk__in=visible)
+    return queryset
+
+
+def sees_dedicated(user: Any, dedicated_to: Collection[str]) -> bool:
+    """Whether the user may see what belongs to a cloud dedicated to these tenants (slugs; empty: public), for
+    code that reads the estate as plain data (``EstateData``) rather than through a queryset."""
+    membership = membership_of(user)
+    if membership is None:
+        return False
+    if not dedicated_to or not membership.is_tenant_scoped:
+        return True
+    return membership.tenant is not None and membership.tenant.slug in dedicated_to
 
 
 def audit_denial(request: Any, view: Any) -> None:
@@ -108,7 +137,8 @@ class RolePermission(BasePermission):
     def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:
         access = access_of(view, request.method)
         membership = membership_of(request.user)
-        if access.tenant_lookup is None or membership is None or not membership.is_tenant_scoped:
+        scoped = access.tenant_lookup is not None or access.dedicated_lookup is not None
+        if not scoped or membership is None or not membership.is_tenant_scoped:
             return True
         model = type(obj)
         return scope_queryset(model.objects.filter(pk=obj.pk), request.user, access).exists()

@@ -6,6 +6,8 @@ from rest_framework import serializers
 
 from souverain.core.api import RejectUnknownFieldsMixin
 from souverain.sovereignty.kb import is_country_code
+from souverain.tenancy.models import Tenant
+from souverain.tenancy.permissions import membership_of
 
 from ..models import AvailabilityZone, Certification, Cloud, Datacenter, LegalEntity, Region, Shareholding
 from ..services import cycle_with_parent
@@ -111,13 +113,26 @@ class CloudSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     support_staff_countries = serializers.ListField(child=serializers.CharField(min_length=2, max_length=2),
                                                     required=False, max_length=300)
     has_credentials = serializers.SerializerMethodField()
+    dedicated_to = serializers.SlugRelatedField(
+        slug_field="slug", many=True, queryset=Tenant.objects.all(), required=False,
+        help_text="Slugs of the tenants this private cloud is dedicated to; empty: a public cloud (every tenant). "
+                  "A tenant's users see only their own tenant here.")
 
     class Meta:
         model = Cloud
         fields = ["id", "slug", "name", "kind", "clouds_yaml_entry", "endpoint", "operator", "stack_distribution",
                   "stack_vendor", "vendor_access", "hardware_vendors", "admin_staff_countries",
-                  "support_staff_countries", "key_custody", "key_custody_country", "regions", "credentials",
-                  "has_credentials"]
+                  "support_staff_countries", "key_custody", "key_custody_country", "regions", "dedicated_to",
+                  "credentials", "has_credentials"]
+
+    def to_representation(self, instance: Cloud) -> dict:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        membership = membership_of(request.user) if request is not None else None
+        if membership is not None and membership.is_tenant_scoped:  # the other customers of a shared private cloud
+            own = membership.tenant.slug if membership.tenant else None
+            data["dedicated_to"] = [slug for slug in data["dedicated_to"] if slug == own]
+        return data
 
     def validate_admin_staff_countries(self, codes: list[str]) -> list[str]:
         return [_country(code) for code in codes]

@@ -11,7 +11,12 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from souverain.tenancy.permissions import ESTATE_ACCESS, TenantScopedQuerysetMixin
+from souverain.tenancy.permissions import (
+    CLOUD_ACCESS,
+    CLOUD_PART_ACCESS,
+    ESTATE_ACCESS,
+    TenantScopedQuerysetMixin,
+)
 
 from ..filtersets import (
     CertificationFilterSet,
@@ -46,7 +51,9 @@ class DatacenterViewSet(EstateViewSet):
 
 
 class CloudViewSet(EstateViewSet):
-    queryset = Cloud.objects.select_related("operator", "stack_vendor").prefetch_related("hardware_vendors", "regions")
+    access = CLOUD_ACCESS  # a private cloud exists only for the tenants it is dedicated to
+    queryset = Cloud.objects.select_related("operator", "stack_vendor").prefetch_related(
+        "hardware_vendors", "regions", "dedicated_to")
     serializer_class = serializers.CloudSerializer
     filterset_class = CloudFilterSet
     search_fields = ["slug", "name"]
@@ -54,6 +61,7 @@ class CloudViewSet(EstateViewSet):
 
 
 class RegionViewSet(EstateViewSet):
+    access = CLOUD_PART_ACCESS
     queryset = Region.objects.select_related("cloud").prefetch_related(
         "datacenters", "backup_datacenters", "availability_zones"
     )
@@ -75,6 +83,7 @@ class RegionViewSet(EstateViewSet):
 
 
 class CertificationViewSet(EstateViewSet):
+    access = CLOUD_PART_ACCESS
     queryset = Certification.objects.select_related("cloud", "region")
     serializer_class = serializers.CertificationSerializer
     filterset_class = CertificationFilterSet

@@ -7,7 +7,12 @@ from typing import Any
 from django.views.generic import DetailView, TemplateView
 
 from souverain.estate.models import Cloud, Region
-from souverain.tenancy.permissions import AUTHENTICATED_READ_ONLY, PortalAccessMixin
+from souverain.tenancy.permissions import (
+    AUTHENTICATED_READ_ONLY,
+    CLOUD_ACCESS,
+    CLOUD_PART_ACCESS,
+    PortalAccessMixin,
+)
 
 from .. import services
 from .base import RoleContextMixin, decision_date
@@ -22,12 +27,12 @@ class OverviewView(PortalAccessMixin, RoleContextMixin, TemplateView):
         on, date_error = decision_date(self.request)
         context.update(services.estate_overview(self.request.user, on, self.request.GET.get("view", "")))
         context["date_error"] = date_error
-        context["alerts"] = services.certificate_alerts(on)
+        context["alerts"] = services.certificate_alerts(on, self.request.user)
         return context
 
 
 class CloudView(PortalAccessMixin, RoleContextMixin, DetailView):
-    access = AUTHENTICATED_READ_ONLY
+    access = CLOUD_ACCESS  # another customer's private cloud: 404
     queryset = Cloud.objects.all()
     lookup_field = "slug"
     template_name = "portal/cloud.html"
@@ -42,7 +47,7 @@ class CloudView(PortalAccessMixin, RoleContextMixin, DetailView):
 
 
 class RegionView(PortalAccessMixin, RoleContextMixin, DetailView):
-    access = AUTHENTICATED_READ_ONLY
+    access = CLOUD_PART_ACCESS
     queryset = Region.objects.select_related("cloud")
     template_name = "portal/region.html"
     context_object_name = "region"

@@ -230,7 +230,7 @@ class KindTable(ResourceTable):
 
     class Meta(ResourceTable.Meta):
         template_name = TEMPLATE
-        attrs = {"class": "list resources by-kind"}
+        attrs = {"class": "list resources by-kind stack"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["exclude"] = (*(kwargs.get("exclude") or ()), "kind", "tags")

@@ -87,7 +87,7 @@ class ResourceTable(tables.Table):
         model = Resource
         template_name = TEMPLATE
         fields = ["name", "kind", "cloud", "region", "tenant", "status", "tags", "last_seen"]
-        attrs = {"class": "list resources"}
+        attrs = {"class": "list resources stack"}
         empty_text = _("No resource matches these filters.")
         per_page = 50
 
@@ -140,7 +140,7 @@ class ViolationTable(tables.Table):
         model = Violation
         template_name = TEMPLATE
         fields = ["severity", "rule", "resource", "tenant", "region", "message", "first_seen"]
-        attrs = {"class": "list violations"}
+        attrs = {"class": "list violations stack"}
         empty_text = _("No open violation matches these filters.")
         order_by = ("severity", "-first_seen")
 

@@ -83,7 +83,7 @@ def test_operator_tour(watch: Any, portal_world: dict[str, Any]) -> None:
     page.wait_for_selector("ol.allowed")
     assert "sovereign/fr-paris-1" in page.locator("ol.allowed").inner_text()
     denied = page.locator('details.denied[data-region="nimbus/eu-paris-1"]')
-    denied.locator("summary").click()
+    denied.locator(":scope > summary").click()
     reason = denied.locator(".reason-message").first.inner_text()
     assert len(reason) > 20 and "nimbus" in reason.lower()
     assert "run=1" in page.url  # the simulation is a shareable URL (hx-push-url)

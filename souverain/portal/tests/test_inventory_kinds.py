@@ -66,7 +66,7 @@ def row_of(page: str, name: str) -> str:
 
 
 def cell(row: str, column: str) -> str:
-    found = re.search(rf'<td class="{column}">(.*?)</td>', row, re.S)
+    found = re.search(rf'<td class="{column}"[^>]*>(.*?)</td>', row, re.S)
     assert found, f"no {column} column in {row}"
     return re.sub(r"\s+", " ", found.group(1)).strip()
 

@@ -93,7 +93,7 @@ def test_inventory_filters_search_orders_and_paginates(login: Any, estate: Any) 
     assert "/api/inventory/resources/?format=csv" in page
     servers = text(client.get("/inventory/?kind=server"))
     assert "of 20" in servers or "20 rows" in servers
-    assert set(re.findall(r'<td class="kind">([^<]*)</td>', servers)) <= {"Server"}
+    assert set(re.findall(r'<td class="kind"[^>]*>([^<]*)</td>', servers)) <= {"Server"}
     one = Resource.objects.filter(kind="volume").order_by("name").first()
     found = text(client.get(f"/inventory/?q={one.name}"))
     assert one.name in found and "1 row" in found
@@ -188,7 +188,7 @@ def test_open_violations_by_severity_tenant_and_rule(login: Any, evaluated: Any)
     assert 'href="?tenant=ministere"' in page and 'href="?tenant=other-corp"' in page
     assert 'href="?rule=secnumcloud.qualification"' in page
     critical = text(client.get("/compliance/?severity=critical&tenant=other-corp"))
-    shown = set(re.findall(r'<td class="tenant">([^<]*)</td>', critical))
+    shown = set(re.findall(r'<td class="tenant"[^>]*>([^<]*)</td>', critical))
     assert shown == {"Other Corp"}
     assert set(re.findall(r'class="sev sev-(\w+)"', critical.split('id="violations"')[1])) == {"critical"}
     total = Violation.objects.filter(resolved_at__isnull=True, severity="critical", tenant__slug="other-corp").count()

@@ -144,5 +144,7 @@ def rank(workload: Mapping[str, Any], results: list[tuple[RegionCase, list[dict]
 
 
 def _reason(entry: Mapping[str, Any]) -> dict[str, Any]:
-    return {"rule": entry.get("rule", ""), "message": entry.get("message", ""), "facts": entry.get("facts", {}),
-            "source": entry.get("source", "")}
+    # Every text in English and French (souverain/policies/INPUT.md): the API, CLI and portal pick the user's.
+    texts = {key: entry.get(key, "") for key in ("message", "source", "binds")}
+    texts.update({f"{key}_fr": entry.get(f"{key}_fr") or value for key, value in texts.items()})
+    return {"rule": entry.get("rule", ""), **texts, "facts": entry.get("facts", {})}

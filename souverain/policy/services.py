@@ -94,9 +94,21 @@ def tenant_layer(tenant: Any) -> dict[str, Any]:
     """The descriptor layer a tenant gives each of its workloads (placement requests and inventoried
     resources alike): its defaults, under the workload's own attributes (see workloads.merge)."""
     return {
-        "tenant": tenant.slug, "data_classes": tenant.default_data_classes,
+        "tenant": tenant.slug, "tenant_category": tenant.category, "data_classes": tenant.default_data_classes,
         "requirements": tenant.default_requirements, "safeguards": tenant.safeguards,
     }
+
+
+def known_law_ids(kb: KnowledgeBase | None = None) -> list[str]:
+    """The knowledge base's law ids, against which a workload's excluded laws are validated."""
+    if kb is None:
+        from souverain.sovereignty.models import Law
+
+        ids = list(Law.objects.values_list("slug", flat=True))
+        if ids:
+            return ids
+        kb = current_knowledge_base()
+    return [law.slug for law in kb.laws]
 
 
 def workload_layers(raw: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -117,7 +129,8 @@ def place(raw: Mapping[str, Any], on: dt.date | None = None, *, estate: EstateDa
           kb: KnowledgeBase | None = None, engine: Engine | None = None, use_tenant_defaults: bool = True,
           ) -> dict[str, Any]:
     """Allowed regions ranked, denied regions with every reason: the stable placement JSON (docs/policies.md)."""
-    validate(raw)
+    engine = engine or current_engine()
+    validate(raw, known_laws=known_law_ids(kb), known_packs=list(engine.packs_config.get("packs") or {}))
     on = on or dt.date.today()
     workload = merge(workload_layers(raw) if use_tenant_defaults else [raw])
     if estate is None and kb is None:

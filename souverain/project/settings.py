@@ -116,6 +116,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns at every start when it is missing
 # WhiteNoise serves the package's static files straight from the apps' folders (no collectstatic step on a
 # fresh machine), gzip-negotiated, cached for an hour by browsers.
 WHITENOISE_USE_FINDERS = True

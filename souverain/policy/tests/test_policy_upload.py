@@ -109,9 +109,9 @@ def test_a_looping_active_module_makes_placement_fail_closed_within_the_budget(e
     services.current_engine()  # compiling the built-in packs is not what this measures
     started = time.perf_counter()
     result = place(api, {"data_classes": ["public"]})
-    # The budget once (then the module is quarantined) and a child process started twice: seconds on a loaded
-    # machine, not a minute per region.
-    assert time.perf_counter() - started < 10
+    # The budget once (then the module is quarantined) and a child process started twice: seconds (a few on a
+    # quiet machine, more under load), not a minute per region as before the limits.
+    assert time.perf_counter() - started < 30
     assert result["allowed"] == []
     for denied in result["denied"]:
         [failure] = [r for r in denied["reasons"] if r["rule"] == "custom.slow"]

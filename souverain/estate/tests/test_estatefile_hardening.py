@@ -124,4 +124,4 @@ def test_the_cli_reports_hostile_files_without_a_traceback(tmp_path, name, conte
         assert result.exit_code not in (0, None), result.output
         assert not isinstance(result.exception, (RecursionError, UnicodeDecodeError, TimeoutError)), result.exception
         assert "Traceback" not in result.output
-        assert str(path) in result.output
+        assert str(path) in result.output.replace("\n", "")  # the terminal's width may fold a long path

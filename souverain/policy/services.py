@@ -49,7 +49,7 @@ def policy_limits() -> Limits:
 # --- the engine for the active policy set -------------------------------------------------------------------
 
 _engine_lock = threading.Lock()
-_engine: tuple[tuple[int, ...], Engine] | None = None
+_engine: tuple[tuple[Any, ...], Engine] | None = None
 
 
 def active_custom_modules() -> list[PolicyModule]:
@@ -58,15 +58,21 @@ def active_custom_modules() -> list[PolicyModule]:
 
 
 def current_engine() -> Engine:
-    """One compiled engine per process, rebuilt only when the set of active operator versions changes."""
+    """One compiled engine per process, rebuilt only when the active operator modules or the limits change.
+
+    The key is each active version's id *and* the hash of its text, plus the limits: an id alone can come back
+    with other text (a database restored from a backup, or rolled-back test transactions reusing ids), and
+    the limits are fixed when the engine starts its child process."""
     global _engine
-    token = tuple(PolicyVersion.objects.filter(status=PolicyVersion.Status.ACTIVE).order_by("pk")
-                  .values_list("pk", flat=True))
+    active = PolicyVersion.objects.filter(status=PolicyVersion.Status.ACTIVE).order_by("pk")
+    limits = policy_limits()
+    token = (*((pk, hashlib.sha256(source.encode()).hexdigest()) for pk, source in active.values_list("pk", "source")),
+             repr(limits))
     with _engine_lock:
         if _engine is None or _engine[0] != token:
             if _engine is not None:
                 _engine[1].close()  # its child process: a thread still deciding with it gets a new one
-            _engine = (token, Engine(builtin_policy_set(extra=active_custom_modules()), limits=policy_limits()))
+            _engine = (token, Engine(builtin_policy_set(extra=active_custom_modules()), limits=limits))
         return _engine[1]
 
 

@@ -171,6 +171,26 @@ def _fill(route: str, callback: Any, tenants: dict[str, Any], access: Access) ->
     return url, obj
 
 
+def _populate_from_apps(tenants: dict[str, Any]) -> None:
+    """Each app may add its own objects to the walk: ``souverain/<app>/tests/walker_world.py`` with
+    ``populate(tenants)`` creating at least one object owned by the foreign tenant and carrying one of
+    ``FOREIGN_MARKERS`` (e.g. its name contains "foreign-vm" or "Other Corp"), so that a leak shows."""
+    import importlib
+
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        if not config.name.startswith("souverain."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.tests.walker_world")
+        except ModuleNotFoundError as error:
+            if error.name in (f"{config.name}.tests", f"{config.name}.tests.walker_world"):
+                continue
+            raise
+        module.populate(tenants)
+
+
 @pytest.fixture
 def world(example_estate, role_users, tenants):
     """Objects of every kind, some owned by the foreign tenant and carrying its markers; an auditor bound to the
@@ -186,6 +206,7 @@ def world(example_estate, role_users, tenants):
     from souverain.tenancy.models import Membership
 
     inventory_world(tenants)
+    _populate_from_apps(tenants)
     now = timezone.now()
     resource = Resource.objects.filter(tenant=tenants["foreign"]).first()
     OperatorPolicy.objects.create(name="walker")

@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "souverain.inventory",
     "souverain.policy",
     "souverain.audit",
+    "souverain.notifications",
+    "souverain.provisioning",
+    "souverain.mobility",
     "souverain.portal",
 ]
 

@@ -25,6 +25,9 @@ api_patterns = [
     path("", include("souverain.inventory.api.urls")),
     path("", include("souverain.policy.api.urls")),
     path("", include("souverain.audit.api.urls")),
+    path("", include("souverain.notifications.api.urls")),
+    path("", include("souverain.provisioning.api.urls")),
+    path("", include("souverain.mobility.api.urls")),
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]

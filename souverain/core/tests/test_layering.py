@@ -1,6 +1,7 @@
 """The layering of the code base, checked on the source (every import, including those inside functions).
 
-    core  ←  tenancy / sovereignty / estate  ←  connectors  ←  inventory / policy / jobs  ←  api / portal / cli
+    core  ←  tenancy / sovereignty / estate  ←  connectors  ←  inventory / policy / jobs / audit / notifications
+          ←  provisioning / mobility (the acting apps)  ←  api / portal / cli
 
 - a lower layer never imports a higher one; nothing imports the portal or the CLI;
 - an app's ``api`` package (serializers, views) is the outside of the app: only API code, the portal, the CLI
@@ -33,7 +34,9 @@ LAYERS = {
     "core": 0,
     "tenancy": 1, "sovereignty": 1, "estate": 1, "kb": 1,
     "connectors": 2,
-    "inventory": 3, "policy": 3, "jobs": 3, "policies": 3, "audit": 3,
+    "inventory": 3, "policy": 3, "jobs": 3, "policies": 3, "audit": 3, "notifications": 3,
+    # The acting apps: they build on the inventory, the policies and the jobs.
+    "provisioning": 4, "mobility": 4,
     "api": 9, "portal": 9, "cli": 9, "project": 9,
 }
 TOP = {"portal", "cli"}

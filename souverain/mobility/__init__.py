@@ -1,0 +1,1 @@
+"""Mobility: what-if questions against the live estate (and, later, migration between clouds)."""

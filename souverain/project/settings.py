@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "souverain.inventory",
     "souverain.policy",
     "souverain.audit",
+    "souverain.capacity",
     "souverain.notifications",
     "souverain.provisioning",
     "souverain.mobility",

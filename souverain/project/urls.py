@@ -25,6 +25,7 @@ api_patterns = [
     path("", include("souverain.inventory.api.urls")),
     path("", include("souverain.policy.api.urls")),
     path("", include("souverain.audit.api.urls")),
+    path("", include("souverain.capacity.api.urls")),
     path("", include("souverain.notifications.api.urls")),
     path("", include("souverain.provisioning.api.urls")),
     path("", include("souverain.mobility.api.urls")),

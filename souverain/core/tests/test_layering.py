@@ -34,7 +34,7 @@ LAYERS = {
     "core": 0,
     "tenancy": 1, "sovereignty": 1, "estate": 1, "kb": 1,
     "connectors": 2,
-    "inventory": 3, "policy": 3, "jobs": 3, "policies": 3, "audit": 3, "notifications": 3,
+    "inventory": 3, "policy": 3, "jobs": 3, "policies": 3, "audit": 3, "notifications": 3, "capacity": 3,
     # The acting apps: they build on the inventory, the policies and the jobs.
     "provisioning": 4, "mobility": 4,
     "api": 9, "portal": 9, "cli": 9, "project": 9,

@@ -23,7 +23,11 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 
-test: lint test-sqlite test-postgres
+# The SQLite pass (with the test-bed and the browser) and the PostgreSQL pass share nothing but the machine: run them
+# side by side (the SQLite pass spends much of its time waiting on the test-bed's services), each one's output
+# printed whole when it ends.
+test: lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 # The whole run logs at DEBUG to a file, then no credential may appear in it.
 test-sqlite: install

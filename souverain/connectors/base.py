@@ -16,9 +16,12 @@ import abc
 import time
 from collections.abc import Callable, Collection, Iterator
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import ConnectorError, NotFound, Timeout
+
+if TYPE_CHECKING:
+    from .provisioning import Provisioner
 
 #: One object in the provider API's own JSON representation.
 Resource = dict[str, Any]
@@ -436,6 +439,15 @@ class Connector(abc.ABC):
         """
         for projects in self.iter_pages("projects", page_size=page_size):
             yield [{"project_id": project["id"], **read(project["id"])} for project in projects]
+
+    # -- provisioning (optional capability) ------------------------------------------------------
+
+    def provisioner(self) -> Provisioner:
+        """Composite creation and day-2 actions (``connectors.provisioning``); NotSupported when the provider
+        has no provisioning module."""
+        from .provisioning import provisioner_for
+
+        return provisioner_for(self)
 
     # -- waiting --------------------------------------------------------------------------------
 

@@ -22,3 +22,11 @@ def deliver(job: Job, reporter: Reporter) -> None:
 @shared_task(name="souverain.notifications.tasks.retry_due", ignore_result=True)
 def retry_due() -> list[int]:
     return services.queue_due()
+
+
+@shared_task(name="souverain.notifications.tasks.alerts", ignore_result=True)
+def alerts() -> int:
+    """The periodic alert pass: returns how many alerts it raised."""
+    from . import alerts as alert_checks
+
+    return len(alert_checks.run_periodic())

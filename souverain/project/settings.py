@@ -241,3 +241,19 @@ SOUVERAIN_LOCK_URL = os.environ.get("SOUVERAIN_LOCK_URL", "")
 SOUVERAIN_SYNC_LOCK_WAIT = float(os.environ.get("SOUVERAIN_SYNC_LOCK_WAIT", "1800"))
 SOUVERAIN_SYNC_CLOUD_THREADS = int(os.environ.get("SOUVERAIN_SYNC_CLOUD_THREADS", "8"))
 SOUVERAIN_SYNC_KIND_THREADS = int(os.environ.get("SOUVERAIN_SYNC_KIND_THREADS", "4"))
+# Notifications (souverain/notifications): e-mail through Django's mail framework, signed webhooks retried with
+# backoff; the alert pass (certificates, stale clouds, failing syncs, audit chain) and the retry of due deliveries.
+EMAIL_HOST = os.environ.get("SOUVERAIN_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("SOUVERAIN_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("SOUVERAIN_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("SOUVERAIN_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("SOUVERAIN_EMAIL_TLS", False)
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = os.environ.get("SOUVERAIN_EMAIL_FROM", "souverain@localhost")
+SOUVERAIN_BASE_URL = os.environ.get("SOUVERAIN_BASE_URL", "")
+SOUVERAIN_NOTIFICATION_BACKOFF = float(os.environ.get("SOUVERAIN_NOTIFICATION_BACKOFF", "30"))
+SOUVERAIN_NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("SOUVERAIN_NOTIFICATION_MAX_ATTEMPTS", "6"))
+CELERY_BEAT_SCHEDULE["notifications-retry"] = {"task": "souverain.notifications.tasks.retry_due", "schedule": 30.0}
+CELERY_BEAT_SCHEDULE["notifications-alerts"] = {
+    "task": "souverain.notifications.tasks.alerts",
+    "schedule": float(os.environ.get("SOUVERAIN_ALERTS_INTERVAL", "300"))}

@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .errors import ConnectorError, NotFound, Timeout
+from .errors import ConnectorError, NotFound, NotSupported, Timeout
 
 if TYPE_CHECKING:
     from .provisioning import Provisioner
@@ -448,6 +448,15 @@ class Connector(abc.ABC):
         from .provisioning import provisioner_for
 
         return provisioner_for(self)
+
+    # -- capacity (optional capability) ---------------------------------------------------------
+
+    def capacity(self) -> Resource:
+        """The region's capacity: ``{"providers": [...], "region": {class: figures}, "zones": {zone: {class:
+        figures}}}``, figures being total, reserved, allocatable, used, free (see ``openstack.capacity``).
+        NotSupported when the provider cannot tell."""
+        raise NotSupported(f"{self.provider or type(self).__name__} connectors do not report capacity",
+                           cloud=self.cloud, region=self.region)
 
     # -- waiting --------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from ..errors import NotFound, NotSupported
 from ..registry import register
 from ..retry import RetryPolicy
 from . import incremental, paging
+from .capacity import read_capacity
 from .connection import connect
 from .kinds import KINDS, QUOTA_APIS, Kind
 from .transport import Transport
@@ -82,6 +83,10 @@ class OpenStackConnector(Connector):
         if self._all_projects is None:
             self._all_projects = "admin" in (self._t.access().role_names or [])
         return self._all_projects
+
+    def capacity(self) -> Resource:
+        """Placement's inventories and usages with Nova's zones: see ``openstack.capacity``."""
+        return read_capacity(self._t)
 
     # -- generic listing ------------------------------------------------------------------------
 

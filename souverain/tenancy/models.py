@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -10,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from souverain.core.models import ChangeLoggedModel
 from souverain.core.roles import TENANT_ROLES, Role
 
-from . import categories
+from . import categories, tree
 
 
 class TenantCategory(models.TextChoices):
@@ -44,12 +46,71 @@ class Tenant(ChangeLoggedModel):
     default_data_classes = models.JSONField(default=list, blank=True)
     default_requirements = models.JSONField(default=dict, blank=True)
     safeguards = models.JSONField(default=list, blank=True, help_text=_("Declared GDPR chapter V safeguards"))
+    # The organisation tree (tree.py): a parent cannot be deleted while it has children (PROTECT), and ``path``
+    # ("/1/4/9/", root first, the tenant itself last) is kept by save() and services.move for subtree queries.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+                               verbose_name=_("parent"))
+    path = models.CharField(max_length=255, blank=True, default="", editable=False)
+
+    changelog_exclude = ("path",)
 
     class Meta:
         ordering = ["name"]
+        # opclasses: PostgreSQL uses the index for ``LIKE '/1/4/%'`` whatever the collation (ignored elsewhere).
+        indexes = [models.Index(fields=["path"], name="tenancy_tenant_path", opclasses=["varchar_pattern_ops"])]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def depth(self) -> int:
+        return tree.depth_of(self.path) if self.path else (1 if self.parent_id is None else 0)
+
+    def clean(self) -> None:
+        from .services import check_defaults  # the defaults' rule needs the ancestors (services)
+
+        super().clean()
+        self.check_tree()
+        check_defaults(self)
+
+    def check_tree(self) -> None:
+        """Refuse a parent that would make a cycle or a tree deeper than tree.MAX_DEPTH (ValidationError on
+        ``parent``): every write path (API, portal, estate/tenants files, services) goes through it."""
+        parent = Tenant.objects.filter(pk=self.parent_id).only("pk", "path").first() if self.parent_id else None
+        subtree: list[str] = []
+        if self.pk is not None and self.path:
+            subtree = list(Tenant.objects.filter(path__startswith=self.path).exclude(pk=self.pk)
+                           .values_list("path", flat=True))
+        try:
+            tree.check_parent(self.pk, self.path or None, self.parent_id, parent.path if parent else None, subtree)
+        except tree.TreeError as error:
+            raise ValidationError({error.field: error.message}) from None
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Keep ``path`` (and the paths of the subtree, on a move) in step with ``parent``."""
+        if self.pk is None:
+            self.check_tree()
+            super().save(*args, **kwargs)
+            self.path = self._expected_path()
+            Tenant.objects.filter(pk=self.pk).update(path=self.path)
+            return
+        old_path = Tenant.objects.filter(pk=self.pk).values_list("path", flat=True).first() or ""
+        new_path = self._expected_path()
+        if new_path != old_path:
+            self.check_tree()
+            self.path = new_path
+        super().save(*args, **kwargs)
+        if old_path and new_path != old_path:
+            from django.db.models import Value
+            from django.db.models.functions import Concat, Substr
+
+            Tenant.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                path=Concat(Value(new_path), Substr("path", len(old_path) + 1)))
+
+    def _expected_path(self) -> str:
+        parent_path = Tenant.objects.filter(pk=self.parent_id).values_list("path", flat=True).first() \
+            if self.parent_id else None
+        return tree.child_path(parent_path, self.pk)
 
 
 class Membership(ChangeLoggedModel):

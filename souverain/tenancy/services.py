@@ -1,0 +1,177 @@
+"""The organisation tree in the database: who is above and below a tenant, moves, deletes, effective defaults.
+
+Design note. Tenants nest up to five levels (``tree.MAX_DEPTH``): a ministry, its directorates, their projects.
+Each row stores its materialised path (``Tenant.path``, ``"/1/4/9/"``, root first), kept by ``Tenant.save`` —
+including the paths of a moved subtree, rewritten in one UPDATE. So:
+
+- ``ancestors(tenant)`` reads the ids from the tenant's own path: one query, root first;
+- ``descendant_ids(tenant_id)`` / ``subtree_ids(tenant_id)`` are one prefix query on the indexed path
+  (``LIKE '/1/4/%'``); ``subtree_query(tenant_id)`` is the same as a subquery, for ``tenant__in=`` filters that
+  never load the ids into Python (the permission layer's subtree rule, quotas, approvals);
+- ``move(tenant, parent)`` refuses a cycle or a tree deeper than five levels (``TreeError`` → 400 on
+  ``parent``) and is audited (the change log records the parent before and after; an ``tenancy.move`` event
+  names the old and new parent);
+- ``delete(tenant)`` refuses while the tenant has children, members, project mappings or resources.
+
+Defaults (data classes, requirements, safeguards, legal category) are inherited downwards and only ever made
+stricter. How layers merge is the policy app's (``policy.workloads.merge``: classes united, flags OR-ed,
+allowed countries intersected, the highest EUCS level); tenancy sits below policy, so the policy app hands
+that function over at start-up (``use_defaults_merge``), and ``check_defaults`` refuses a tenant whose own
+value would be overridden by a stricter ancestor's (a flag turned off, a country an ancestor excludes, a lower
+EUCS level) — naming the field and the ancestor — rather than keeping a value that silently does nothing.
+The legal category is inherited as well: a child may state its own only under ancestors that are all of the
+least-bound category (``private``: a reseller's customers are other legal persons); under a State
+administration, a public body..., it must be the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet, Subquery
+
+from souverain.core import events
+
+from . import categories, tree
+from .models import Tenant
+
+TreeError = tree.TreeError
+
+#: The policy app's ``workloads.merge``, handed over at start-up (see ``use_defaults_merge``).
+_defaults_merge: Callable[[Iterable[Mapping[str, Any]]], dict[str, Any]] | None = None
+
+
+def use_defaults_merge(merge: Callable[[Iterable[Mapping[str, Any]]], dict[str, Any]]) -> None:
+    global _defaults_merge
+    _defaults_merge = merge
+
+
+# --- the tree -------------------------------------------------------------------------------------------------
+
+
+def ancestors(tenant: Tenant) -> list[Tenant]:
+    """The tenant's ancestors, root first (not the tenant itself)."""
+    ids = tree.ids_of(tenant.path)[:-1] if tenant.path else []
+    if not ids:
+        return []
+    found = {t.pk: t for t in Tenant.objects.filter(pk__in=ids)}
+    return [found[i] for i in ids if i in found]
+
+
+def subtree_query(tenant_id: int) -> QuerySet:
+    """A subquery of the ids of the tenant and every tenant below it (``tenant__in=subtree_query(id)``)."""
+    own_path = Tenant.objects.filter(pk=tenant_id).values("path")[:1]
+    return Tenant.objects.filter(path__startswith=Subquery(own_path)).values("pk")
+
+
+def subtree_ids(tenant_id: int) -> set[int]:
+    """The tenant's id and those of every tenant below it: one indexed query."""
+    return set(subtree_query(tenant_id).values_list("pk", flat=True))
+
+
+def descendant_ids(tenant_id: int) -> set[int]:
+    """The ids of every tenant below this one (not itself): one indexed query."""
+    return subtree_ids(tenant_id) - {tenant_id}
+
+
+def is_in_subtree(tenant_id: int | None, root_id: int) -> bool:
+    return tenant_id is not None and tenant_id in subtree_ids(root_id)
+
+
+def as_tree(tenants: Iterable[Tenant]) -> list[dict[str, Any]]:
+    """Nested ``{"tenant": t, "children": [...]}`` of the given tenants; one whose parent is not among them is a
+    root of the answer (a tenant user's tree starts at their own node)."""
+    rows = sorted(tenants, key=lambda t: (t.depth, t.name.lower()))
+    nodes = {t.pk: {"tenant": t, "children": []} for t in rows}
+    roots = []
+    for t in rows:
+        parent = nodes.get(t.parent_id) if t.parent_id else None
+        (parent["children"] if parent else roots).append(nodes[t.pk])
+    return roots
+
+
+# --- writes ---------------------------------------------------------------------------------------------------
+
+
+def move(tenant: Tenant, parent: Tenant | None) -> Tenant:
+    """Move ``tenant`` (and its subtree) under ``parent`` (None: make it a root); audited."""
+    old_parent = tenant.parent
+    if (old_parent.pk if old_parent else None) == (parent.pk if parent else None):
+        return tenant
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        tenant.parent = parent
+        tenant.check_tree()
+        check_defaults(tenant)
+        tenant.save()
+        events.emit("tenancy.move", object_type="tenancy.tenant", object_id=str(tenant.pk), object_repr=tenant.slug,
+                    data={"from": old_parent.slug if old_parent else None, "to": parent.slug if parent else None})
+    return tenant
+
+
+def delete(tenant: Tenant) -> None:
+    """Delete a tenant; refused (core.api.StillReferenced, 409) while anything refers to it: children, members,
+    project mappings, resources..."""
+    from souverain.core.api import refuse_delete_while_referenced
+
+    refuse_delete_while_referenced(tenant)
+    events.emit("tenancy.delete", object_type="tenancy.tenant", object_id=str(tenant.pk), object_repr=tenant.slug,
+                data={"parent": tenant.parent.slug if tenant.parent_id else None})
+    tenant.delete()
+
+
+# --- defaults -------------------------------------------------------------------------------------------------
+
+
+def own_layer(tenant: Tenant, *, with_category: bool = True) -> dict[str, Any]:
+    """The defaults a tenant itself states, as a workload descriptor layer (see policy.workloads.merge)."""
+    layer: dict[str, Any] = {"data_classes": list(tenant.default_data_classes or []),
+                             "requirements": dict(tenant.default_requirements or {}),
+                             "safeguards": list(tenant.safeguards or [])}
+    if with_category:
+        layer["tenant_category"] = tenant.category
+    return layer
+
+
+def defaults_layers(tenant: Tenant) -> list[dict[str, Any]]:
+    """The layers of a tenant's effective defaults, root first: its ancestors' then its own. The category is
+    the tenant's own (checked against its ancestors' on every write)."""
+    return [*(own_layer(a, with_category=False) for a in ancestors(tenant)), own_layer(tenant)]
+
+
+#: Requirements where the merge keeps one winner (the strictest): a child's value that differs from the merged
+#: one is a loosening that would silently do nothing.
+_WINNER_REQUIREMENTS = ("secnumcloud", "eu_only", "customer_held_keys", "no_foreign_law", "allowed_countries",
+                        "eucs_level")
+
+
+def check_defaults(tenant: Tenant) -> None:
+    """Refuse (ValidationError naming the field and the ancestor) a tenant whose own defaults are looser than
+    what it inherits, or whose legal category contradicts an ancestor's."""
+    chain = ancestors(tenant)
+    if not chain:
+        return
+    for ancestor in chain:
+        if ancestor.category != categories.DEFAULT_TENANT_CATEGORY and ancestor.category != tenant.category:
+            raise ValidationError({"category": (
+                f"category: {tenant.category!r} differs from the category of ancestor {ancestor.slug!r} "
+                f"({ancestor.category}); a child tenant keeps its ancestors' legal category")})
+    if _defaults_merge is None:
+        return
+    merge = _defaults_merge
+    own = own_layer(tenant, with_category=False)
+    stated = own["requirements"]
+    inherited = []
+    for ancestor in chain:
+        inherited.append(own_layer(ancestor, with_category=False))
+        effective = merge([*inherited, own])["requirements"]
+        alone = merge([own])["requirements"]
+        for key in _WINNER_REQUIREMENTS:
+            # Unset (absent, null, an empty list) inherits; a stated value must be the merged one.
+            if stated.get(key) not in (None, []) and alone[key] != effective[key]:
+                raise ValidationError({"default_requirements": (
+                    f"default_requirements.{key}: {stated[key]!r} is looser than what ancestor "
+                    f"{ancestor.slug!r} requires ({effective[key]!r}); a child can only make defaults stricter")})

@@ -7,4 +7,6 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        from . import tasks  # noqa: F401 - registers the job kind
+        from . import receivers, tasks  # noqa: F401 - tasks registers the job kinds
+
+        receivers.connect()

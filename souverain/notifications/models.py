@@ -84,6 +84,9 @@ class Notification(models.Model):
     actor = models.CharField(max_length=150, blank=True)
     #: The fact this notification tells, once: a second notify() with the same key returns the first one.
     dedup_key = models.CharField(max_length=300, null=True, blank=True, unique=True)
+    #: A copy, for one tenant, of a fact told to the operator: the subscriptions bound to no tenant (who hear every
+    #: event) already had the original, so only the tenant's own subscriptions hear the copy.
+    tenant_copy = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -131,3 +134,15 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} → {self.recipient} ({self.status})"
+
+
+class ExposureState(models.Model):
+    """The (law, channel) pairs last seen reaching a region: what the exposure alert compares against."""
+
+    region = models.OneToOneField("estate.Region", on_delete=models.CASCADE, related_name="+")
+    pairs = models.JSONField(default=list)  # sorted "law:channel" strings
+    version = models.PositiveIntegerField(default=0)
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.region_id}: {len(self.pairs)} laws/channels"

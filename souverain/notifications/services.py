@@ -102,7 +102,7 @@ def _in_both(text: Text | None) -> tuple[str, str]:
 
 def notify(event: str, *, tenant: Tenant | None = None, subject: Text, body: Text | None = None, link: str = "",
            payload: dict[str, Any] | None = None, actor: str | None = None,
-           dedup_key: str | None = None) -> Notification:
+           dedup_key: str | None = None, tenant_copy: bool = False) -> Notification:
     """Record a notification, its deliveries and its audit record; send them from a job after the commit."""
     if dedup_key:
         known = Notification.objects.filter(dedup_key=dedup_key).first()
@@ -119,7 +119,7 @@ def notify(event: str, *, tenant: Tenant | None = None, subject: Text, body: Tex
             notification = Notification.objects.create(
                 event=event[:64], tenant=tenant, subject_en=subject_en[:300], subject_fr=subject_fr[:300],
                 body_en=body_en, body_fr=body_fr, link=link[:500], payload=clean_payload, actor=actor[:150],
-                dedup_key=dedup_key[:300] if dedup_key else None)
+                dedup_key=dedup_key[:300] if dedup_key else None, tenant_copy=tenant_copy and tenant is not None)
             deliveries = _create_deliveries(notification)
             events.emit("notification.create", object_type="notifications.notification",
                         object_id=str(notification.pk), object_repr=subject_en[:200],
@@ -155,8 +155,9 @@ def _may_see(user: Any, tenant: Tenant | None) -> bool:
     return membership.tenant_id is None or (tenant is not None and membership.tenant_id == tenant.pk)
 
 
-def email_recipients(subscription: Subscription, tenant: Tenant | None) -> list[str]:
-    """The addresses an e-mail subscription sends this tenant's event to."""
+def email_recipients(subscription: Subscription, tenant: Tenant | None, *, only_tenant: int | None = None) -> list[str]:
+    """The addresses an e-mail subscription sends this tenant's event to (``only_tenant``: only that tenant's
+    users)."""
     if subscription.email:
         return [subscription.email]
     users = get_user_model().objects.filter(is_active=True).exclude(email="").select_related("membership")
@@ -168,6 +169,8 @@ def email_recipients(subscription: Subscription, tenant: Tenant | None) -> list[
         users = users.filter(membership__tenant_id=subscription.tenant_id)
     if not (subscription.user_id or subscription.role or subscription.tenant_id):
         return []  # nobody named: an empty filter must not mean "every user"
+    if only_tenant is not None:
+        users = users.filter(membership__tenant_id=only_tenant)
     return [user.email for user in users.order_by("pk") if _may_see(user, tenant)]
 
 
@@ -175,9 +178,17 @@ def _create_deliveries(notification: Notification) -> list[Delivery]:
     now = timezone.now()
     seen: set[tuple[str, str]] = set()
     rows = []
+    copy_for = notification.tenant_id if notification.tenant_copy else None
     for subscription in subscriptions_for(notification.event, notification.tenant):
+        operator_wide = subscription.tenant_id is None
         if subscription.channel == Channel.WEBHOOK:
-            recipients = [subscription.url] if subscription.url else []
+            # A copy for a tenant is not sent again to an operator-wide webhook: it had the original.
+            recipients = [subscription.url] if subscription.url and not (copy_for and operator_wide) else []
+        elif copy_for and operator_wide:
+            # Nor to operator-wide addresses; but an operator-wide subscription naming tenant users by role
+            # reaches the copy's tenant users (the original, about no tenant, is not theirs to see).
+            recipients = [] if subscription.email else email_recipients(subscription, notification.tenant,
+                                                                         only_tenant=copy_for)
         else:
             recipients = email_recipients(subscription, notification.tenant)
         for recipient in recipients:

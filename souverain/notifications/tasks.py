@@ -1,4 +1,4 @@
-"""The notifications' background work: the ``notifications.deliver`` job kind and the periodic retry and alert
+"""The notifications' background work: the delivery and exposure-check job kinds, and the periodic retry and alert
 passes (``CELERY_BEAT_SCHEDULE``, run by Celery beat or the in-process scheduler)."""
 
 from __future__ import annotations
@@ -9,14 +9,20 @@ from souverain.jobs.models import Job
 from souverain.jobs.registry import register
 from souverain.jobs.services import Reporter
 
+from . import alerts as alert_checks
 from . import services
 
 
-# Idempotent: each delivery is claimed by a conditional update and is sent at most once per claim.
+# Idempotent: each delivery is claimed by a conditional update, so a job run again sends only what is still due.
 @register(services.JOB_KIND, validate=services.validate_job_params, idempotent=True)
 def deliver(job: Job, reporter: Reporter) -> None:
-    counts = services.deliver_pending(notification_id=job.params["notification"])
-    reporter.add(**counts)
+    reporter.add(**services.deliver_pending(notification_id=job.params["notification"]))
+
+
+# Idempotent: the check compares with the exposure last seen and tells each change once (dedup keys).
+@register(alert_checks.EXPOSURE_JOB_KIND, idempotent=True)
+def exposure(job: Job, reporter: Reporter) -> None:
+    reporter.add(alerts=alert_checks.run_exposure_job(job.params))
 
 
 @shared_task(name="souverain.notifications.tasks.retry_due", ignore_result=True)
@@ -26,7 +32,5 @@ def retry_due() -> list[int]:
 
 @shared_task(name="souverain.notifications.tasks.alerts", ignore_result=True)
 def alerts() -> int:
-    """The periodic alert pass: returns how many alerts it raised."""
-    from . import alerts as alert_checks
-
+    """The periodic alert pass: returns how many notifications it raised."""
     return len(alert_checks.run_periodic())

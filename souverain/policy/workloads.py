@@ -69,6 +69,13 @@ SCHEMA: dict[str, Any] = {
             "type": "object", "additionalProperties": False,
             "properties": {"regions": {"type": "array", "items": {"type": "string"}}},
         },
+        # The size of what will run (count servers of that shape): placement says "allowed but full" where it
+        # cannot fit in the region's free capacity (souverain/capacity). Not a policy input.
+        "size": {
+            "type": "object", "additionalProperties": False,
+            "properties": {"vcpu": {"type": "integer", "minimum": 0}, "ram_mb": {"type": "integer", "minimum": 0},
+                           "disk_gb": {"type": "integer", "minimum": 0}, "count": {"type": "integer", "minimum": 1}},
+        },
     },
 }
 
@@ -83,7 +90,7 @@ class WorkloadError(ValueError):
 _ENUM_NAMES = {"data_classes": "data class", "tenant_category": "tenant category",
                "requirements.eucs_level": "EUCS level", "safeguards.mechanism": "safeguard mechanism"}
 _FIELD_NAMES = {"": "workload field", "requirements": "requirement", "preferences": "preference",
-                "safeguards": "safeguard field"}
+                "safeguards": "safeguard field", "size": "size field"}
 
 
 def _known(values: Iterable[Any]) -> str:
@@ -150,8 +157,10 @@ def merge(layers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     safeguards: dict[tuple[str, str], dict[str, str]] = {}
     preferences: list[str] = []
     name, tenant, category = "", None, None
+    size: dict[str, int] | None = None
     for layer in layers:
         name = layer.get("name") or name
+        size = dict(layer["size"]) if layer.get("size") else size  # the request's own, not a default to merge
         tenant = layer.get("tenant") or tenant
         if layer.get("tenant_category"):
             if category is not None and layer["tenant_category"] != category:
@@ -189,6 +198,7 @@ def merge(layers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         "requirements": requirements,
         "safeguards": [safeguards[k] for k in sorted(safeguards)],
         "preferences": {"regions": preferences},
+        **({"size": size} if size else {}),
     }
 
 

@@ -27,7 +27,7 @@ def canonical_hash(value: Any) -> str:
 
 #: Workload keys no rule reads: the workload's name labels a request, and region preferences only rank the
 #: allowed regions after every decision is made. Everything else a workload carries is part of the decision.
-NOT_DECIDING = frozenset({"name", "preferences"})
+NOT_DECIDING = frozenset({"name", "preferences", "size"})  # size: capacity ranks with it, rules do not read it
 
 
 def _canonical(value: Any) -> Any:

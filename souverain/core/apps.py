@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.apps import apps
 
-        from . import signals
+        from . import auth, signals
 
         signals.connect_change_logging(apps.get_models())
+        auth.connect()

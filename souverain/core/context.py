@@ -14,6 +14,7 @@ class Actor:
     username: str
     request_id: str
     source: str  # "api", "portal", "cli", "job"
+    client_request_id: str = ""  # the caller's X-Request-Id (middleware), kept beside the server's own id
 
 
 _current: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("souverain_actor", default=None)
@@ -32,8 +33,10 @@ def rebind_user(username: str) -> None:
 
 
 @contextmanager
-def acting_as(username: str, source: str, request_id: str | None = None) -> Iterator[Actor]:
-    actor = Actor(username=username, request_id=request_id or uuid.uuid4().hex, source=source)
+def acting_as(username: str, source: str, request_id: str | None = None, *,
+              client_request_id: str = "") -> Iterator[Actor]:
+    actor = Actor(username=username, request_id=request_id or uuid.uuid4().hex, source=source,
+                  client_request_id=client_request_id)
     token = _current.set(actor)
     try:
         yield actor

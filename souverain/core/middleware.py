@@ -1,9 +1,11 @@
 """Request context (who acts, under which request id) and the portal's answer to inconsistent stored data.
 
-Request ids: the server makes one for every request. A client's ``X-Request-Id`` is kept when it is a plain
-token that fits the change log's column (``REQUEST_ID_PATTERN``), so a caller can follow its own id through the
-change history; anything else (too long, spaces, control characters) is replaced by a server-made id rather
-than overflow the column (a 500 on PostgreSQL) or be written to the logs as given.
+Request ids: the server makes one for every request, and never takes the client's as its own (two callers
+sending the same id would otherwise merge two requests in the change history and the audit trail). A client's
+``X-Request-Id`` is kept beside it, in a field of its own, when it is a plain token that fits the column
+(``REQUEST_ID_PATTERN``), so a caller can follow its own id through the change history; anything else (too long,
+spaces, control characters) is dropped rather than overflow the column (a 500 on PostgreSQL) or be written to the
+logs as given. The answer's ``X-Request-Id`` is the server's id.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from .models import REQUEST_ID_MAX_LENGTH
 REQUEST_ID_PATTERN = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:-]{{0,{REQUEST_ID_MAX_LENGTH - 1}}}")
 
 
-def client_request_id(value: str | None) -> str | None:
-    """The client's request id when it is acceptable as given, else None (the server makes one)."""
+def client_request_id(value: str | None) -> str:
+    """The client's request id when it is acceptable as given, else empty."""
     if value and REQUEST_ID_PATTERN.fullmatch(value):
         return value
-    return None
+    return ""
 
 
 class RequestContextMiddleware:
@@ -39,7 +41,8 @@ class RequestContextMiddleware:
         user = getattr(request, "user", None)
         username = user.get_username() if user is not None and user.is_authenticated else "anonymous"
         source = "api" if request.path.startswith("/api/") else "portal"
-        with acting_as(username, source, client_request_id(request.headers.get("X-Request-Id"))) as actor:
+        with acting_as(username, source,
+                       client_request_id=client_request_id(request.headers.get("X-Request-Id"))) as actor:
             response = self.get_response(request)
         response["X-Request-Id"] = actor.request_id
         return response
@@ -56,3 +59,48 @@ class RequestContextMiddleware:
             title, title, str(exception), advice,
         )
         return HttpResponse(body, status=exception.status_code, content_type="text/html; charset=utf-8")
+
+
+class PasswordChangeRequiredMiddleware:
+    """A user who must change their password (``core.auth.must_change_password``) sees only the password page in
+    the portal (and may log out); the API answers them 403 from its authentication classes."""
+
+    ALLOWED_PREFIXES = ("/password/", "/logout/", "/login/", "/static/", "/i18n/", "/api/", "/healthz")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.contrib import messages
+        from django.shortcuts import redirect
+
+        from .auth import must_change_password
+
+        user = getattr(request, "user", None)
+        if user is not None and not request.path.startswith(self.ALLOWED_PREFIXES) and must_change_password(user):
+            messages.warning(request, _("Choose a new password before going on: the one you were given was for "
+                                        "the first login only."))
+            return redirect("portal:password")
+        return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django's SecurityMiddleware does not set: a Content-Security-Policy (scripts and styles from our
+    own origin only; the portal has no inline script, HTMX reads its configuration from a meta tag) and a
+    Permissions-Policy; and no ``Server`` header naming the software (gunicorn's is removed in server.py)."""
+
+    CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+           "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+           "frame-ancestors 'none'")
+    PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", self.CSP)
+        response.setdefault("Permissions-Policy", self.PERMISSIONS)
+        if "Server" in response:
+            del response["Server"]
+        return response

@@ -37,6 +37,8 @@ def _record(instance: ChangeLoggedModel, action: str, before: dict | None, after
         ObjectChange.objects.create(
             username=actor.username if actor else "system",
             request_id=actor.request_id if actor else "",
+            client_request_id=actor.client_request_id if actor else "",
+            tenant_id=instance.changelog_tenant_id(),
             source=actor.source if actor else "system",
             action=action,
             content_type=content_type,

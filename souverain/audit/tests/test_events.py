@@ -24,8 +24,8 @@ def test_token_issue_and_failed_login_are_recorded(api_as, role_users):
     assert "wrong" not in failed.data
     response = client.post("/api/auth/token/", {"username": "auditor", "password": "pw-auditor"})
     assert response.status_code == 200
-    issued = _last("auth.token")
-    assert (issued.username, issued.data_json) == ("auditor", {"created": True})
+    issued = _last("auth.token_issued")
+    assert (issued.username, issued.data_json["user"], issued.data_json["scope"]) == ("auditor", "auditor", "write")
     assert response.json()["token"] not in issued.data
     assert services.verify().ok
 
@@ -86,14 +86,14 @@ def test_a_change_whose_record_cannot_be_written_is_not_made(tenants, monkeypatc
 
 def test_a_write_with_an_api_token_is_recorded_under_its_user(role_users, tenants):
     """The request middleware runs before DRF authenticates a token: the actor must still be the token's user."""
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
+    from souverain.core import tokens
     from souverain.core.models import ObjectChange
 
-    token = Token.objects.create(user=role_users["operator-admin"])
+    _token, secret = tokens.issue(role_users["operator-admin"])
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
     response = client.patch(f"/api/tenants/{tenants['home'].slug}/", {"name": "By token"}, format="json")
     assert response.status_code == 200, response.content
     record = _last("object.update")

@@ -35,12 +35,12 @@ def narrow_terminal() -> Iterator[None]:
 def cli(live_server: Any, example_estate: Any, role_users: dict[str, Any], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch, narrow_terminal: None) -> Any:
     """Run `souverain ARGS` in-process against the live server, as the admin (a token from the API's table)."""
-    from rest_framework.authtoken.models import Token
+    from souverain.core import tokens
 
     monkeypatch.setenv("SOUVERAIN_URL", live_server.url)
     monkeypatch.setenv("SOUVERAIN_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.delenv("SOUVERAIN_PROFILE", raising=False)
-    monkeypatch.setenv("SOUVERAIN_TOKEN", Token.objects.create(user=role_users["operator-admin"]).key)
+    monkeypatch.setenv("SOUVERAIN_TOKEN", tokens.issue(role_users["operator-admin"])[1])
 
     def run(*args: str) -> Result:
         return CliRunner().invoke(main, list(args), catch_exceptions=False)

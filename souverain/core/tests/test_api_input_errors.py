@@ -78,7 +78,7 @@ def test_a_tenant_with_members_or_resources_is_not_deleted(admin, tenants):
 
 
 @pytest.mark.django_db
-def test_a_long_or_odd_client_request_id_is_replaced_by_the_servers(admin):
+def test_a_long_or_odd_client_request_id_is_dropped_and_the_server_makes_its_own(admin):
     for given in ("x" * 65, "has spaces", "a\x01b", "é" * 10):
         response = admin.patch("/api/entities/etat-francais/", {"name": f"État {len(given)}"}, format="json",
                                HTTP_X_REQUEST_ID=given)
@@ -86,11 +86,25 @@ def test_a_long_or_odd_client_request_id_is_replaced_by_the_servers(admin):
         used = response["X-Request-Id"]
         assert used != given and 0 < len(used) <= 64
         change = ObjectChange.objects.filter(object_repr__startswith="État").first()
-        assert change.request_id == used
+        assert (change.request_id, change.client_request_id) == (used, "")
+
+
+@pytest.mark.django_db
+def test_the_clients_request_id_is_kept_beside_the_servers_never_in_its_place(admin):
+    """Issue 13 item 7: the client's X-Request-Id was stored as the request id; two callers sending the same one
+    merged their requests in the history."""
     kept = "client-trace.01:ab_CD-" + "9" * 42
-    response = admin.patch("/api/entities/etat-francais/", {"name": "État"}, format="json", HTTP_X_REQUEST_ID=kept)
-    assert response["X-Request-Id"] == kept
-    assert ObjectChange.objects.filter(request_id=kept).exists()
+    used = set()
+    for name in ("État", "État bis"):
+        response = admin.patch("/api/entities/etat-francais/", {"name": name}, format="json",
+                               HTTP_X_REQUEST_ID=kept)
+        assert response.status_code == 200, response.content
+        assert response["X-Request-Id"] != kept
+        change = ObjectChange.objects.get(request_id=response["X-Request-Id"])
+        assert change.client_request_id == kept and change.after["name"] == name
+        used.add(change.request_id)
+    assert len(used) == 2
+    assert not ObjectChange.objects.filter(request_id=kept).exists()
 
 
 @pytest.mark.django_db

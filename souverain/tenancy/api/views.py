@@ -3,12 +3,11 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from souverain.core import events
+from souverain.core import auth, throttle, tokens
 from souverain.core.api import refuse_delete_while_referenced
 from souverain.core.roles import ALL_ROLES, Role
 
@@ -52,7 +51,8 @@ class MeView(APIView):
 
 
 class TokenView(APIView):
-    """Exchange a username and password for an API token (used by ``souverain login``)."""
+    """Exchange a username and password for a new API token (used by ``souverain login``): hashed at rest,
+    expiring, shown once (souverain/core/tokens.py). Throttled per account and per address."""
 
     access = Access(read=frozenset(), write=frozenset())
     authentication_classes: list = []
@@ -60,16 +60,29 @@ class TokenView(APIView):
 
     @extend_schema(
         request=inline_serializer("TokenRequest", {"username": serializers.CharField(),
-                                                   "password": serializers.CharField()}),
-        responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+                                                   "password": serializers.CharField(),
+                                                   "name": serializers.CharField(required=False)}),
+        responses=inline_serializer("TokenResponse", {"token": serializers.CharField(),
+                                                      "expires": serializers.DateTimeField(),
+                                                      "scope": serializers.CharField()}),
     )
     def post(self, request: Request) -> Response:
-        user = authenticate(request, username=request.data.get("username"), password=request.data.get("password"))
+        username = request.data.get("username") if isinstance(request.data, dict) else None
+        wait = auth.refuse_if_throttled(str(username or ""), request)
+        if wait:
+            throttle.record_failure(str(username or ""), throttle.address_of(request))
+            return Response({"detail": auth.throttled_message(wait), "error": "Throttled"},
+                            status=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(wait)})
+        request._request._souverain_throttle_checked = True
+        user = authenticate(request._request, username=username,
+                            password=request.data.get("password") if isinstance(request.data, dict) else None)
         if user is None or not user.is_active:
             return Response({"detail": "Wrong username or password.", "error": "AuthenticationFailed"},
                             status=status.HTTP_401_UNAUTHORIZED)
-        token, created = Token.objects.get_or_create(user=user)
-        # The audit trail records who obtained a token, never the token itself.
-        events.emit("auth.token", object_type="auth.user", object_id=str(user.pk), object_repr=user.get_username(),
-                    username=user.get_username(), source="api", data={"created": created})
-        return Response({"token": token.key})
+        if auth.must_change_password(user):
+            return Response({"detail": auth.password_change_message(), "error": "PasswordChangeRequired"},
+                            status=status.HTTP_403_FORBIDDEN)
+        throttle.forget(user.get_username())
+        name = request.data.get("name") or "login"
+        token, secret = tokens.issue(user, name=str(name)[:100])
+        return Response({"token": secret, "expires": token.expires, "scope": token.scope})

@@ -4,6 +4,7 @@ the ``portal`` namespace so their names never clash with the API router's (``clo
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
+from souverain.core.auth import ThrottledAuthenticationForm
 from souverain.inventory.kinds import KINDS
 
 from .views import account, compliance, estate, inventory, placement, sync
@@ -28,7 +29,8 @@ pages = [
 ]
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True,
+                                                authentication_form=ThrottledAuthenticationForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include((pages, "portal"))),
     # Static files when nothing else serves them (`souverain run` without DEBUG): see views/static.py.

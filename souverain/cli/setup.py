@@ -71,7 +71,11 @@ def load_example() -> None:
 
 def ensure_admin(username: str) -> None:
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
 
+    from souverain.core.auth import require_password_change
     from souverain.core.roles import Role
     from souverain.tenancy.models import Membership
 
@@ -80,12 +84,23 @@ def ensure_admin(username: str) -> None:
     if user is not None:
         console.print(f"admin user '{username}' exists")
         return
-    password = os.environ.get("SOUVERAIN_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
-    user = user_model.objects.create_superuser(username=username, email="", password=password)
-    Membership.objects.create(user=user, role=Role.OPERATOR_ADMIN)
-    if os.environ.get("SOUVERAIN_ADMIN_PASSWORD"):
+    chosen = os.environ.get("SOUVERAIN_ADMIN_PASSWORD")
+    password = chosen or secrets.token_urlsafe(12)
+    if chosen:
+        try:
+            validate_password(chosen, user_model(username=username))
+        except ValidationError as exc:
+            raise SystemExit("SOUVERAIN_ADMIN_PASSWORD refused: " + " ".join(exc.messages)) from None
+    with transaction.atomic():
+        user = user_model.objects.create_superuser(username=username, email="", password=password)
+        Membership.objects.create(user=user, role=Role.OPERATOR_ADMIN)
+        if not chosen:
+            # A password printed on a terminal is for the first login only: the portal asks for a new one, the
+            # API refuses with 403 until then. One the operator chose (and the validators accepted) is kept.
+            require_password_change(user)
+    if chosen:
         console.print(f"admin user '{username}' created with the password from SOUVERAIN_ADMIN_PASSWORD")
     else:
         # Printed once, to the operator's terminal only; it is not logged.
         console.print(f"admin user '{username}' created; one-time password: [bold]{password}[/]"
-                      " (change it after logging in)")
+                      " (to be changed at the first login, in the portal)")

@@ -13,6 +13,7 @@ from django.http import HttpResponse
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 
+from souverain.core.auth import password_changed
 from souverain.core.roles import ALL_ROLES
 from souverain.tenancy.permissions import Access, PortalAccessMixin
 
@@ -28,5 +29,6 @@ class PasswordChangeView(PortalAccessMixin, RoleContextMixin, auth_views.Passwor
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
+        password_changed(self.request.user)  # the forced change (first login with a one-time password) is done
         messages.success(self.request, _("Your password has been changed."))
         return response

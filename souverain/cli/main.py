@@ -346,10 +346,11 @@ def place(workload_file: str, on: str | None, estate_file: str | None, fmt: str)
 
 
 def _place_offline(workload: dict, estate_file: str, on: str | None) -> dict:
-    """No database: the estate file and the packaged knowledge base only."""
-    _django()  # settings only: nothing below queries a database
+    """No database and no Django: the estate file, the packaged knowledge base and the packs, read by the pure
+    modules alone (a what-if from the shell answers in about a second; test_cli_offline checks Django stays
+    out)."""
     from souverain.estate import estatefile, snapshot
-    from souverain.policy import services as policy_services
+    from souverain.policy import placement
     from souverain.policy.engine import Engine
     from souverain.policy.workloads import WorkloadError
     from souverain.sovereignty.kb import packaged
@@ -360,9 +361,8 @@ def _place_offline(workload: dict, estate_file: str, on: str | None) -> dict:
     except estatefile.EstateFileError as exc:
         _report_problems(exc, "table")
     try:
-        return policy_services.place(workload, dt.date.fromisoformat(on) if on else None,
-                                     estate=snapshot.from_document(doc), kb=kb, engine=Engine(),
-                                     use_tenant_defaults=False)
+        return placement.place_offline(workload, dt.date.fromisoformat(on) if on else dt.date.today(),
+                                       snapshot.from_document(doc), kb, Engine())
     except WorkloadError as exc:
         fail("; ".join(exc.problems))
         raise

@@ -28,6 +28,7 @@ from souverain.estate.snapshot import EstateData
 from souverain.sovereignty.kb import KnowledgeBase
 
 from .engine.cache import DecisionCache, canonical_hash, decision_input, key_of, workload_profile
+from .workloads import merge, validate
 
 
 class Decider(Protocol):
@@ -37,8 +38,11 @@ class Decider(Protocol):
     cache: DecisionCache[Any]
     reads_tenant: bool
     policy_set: Any
+    packs_config: Mapping[str, Any]
 
     def decide(self, document: Mapping[str, Any]) -> Any: ...  # a Decision: .deny and .warn
+
+    def packs_for(self, workload: Mapping[str, Any]) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,30 @@ def rank(workload: Mapping[str, Any], results: list[tuple[RegionCase, list[dict]
     allowed.sort(key=lambda a: (-a["score"], a["region"]))
     denied.sort(key=lambda d: d["region"])
     return {"allowed": allowed, "denied": denied}
+
+
+def answer(workload: Mapping[str, Any], context: Context, on: dt.date, engine: Decider) -> dict[str, Any]:
+    """The stable placement JSON (docs/policies.md) of a merged workload: allowed regions ranked, denied ones
+    with every reason. The one tail of the API's placement (``services.place``) and the offline one below."""
+    cases = visible_cases(context.cases, workload.get("tenant"))
+    ranked = rank(workload, decide_all(workload, cases, context, on, engine))
+    return {
+        **ranked,
+        "workload": dict(workload),
+        "date": on.isoformat(),
+        "policy_version": engine.policy_set.version,
+        "packs": engine.packs_for({k: workload[k] for k in ("data_classes", "requirements")}),
+    }
+
+
+def place_offline(raw: Mapping[str, Any], on: dt.date, estate: EstateData, kb: KnowledgeBase,
+                  engine: Decider) -> dict[str, Any]:
+    """Placement from files alone — an estate, the knowledge base, the packs — with neither Django nor a
+    database: what ``souverain place --estate FILE`` runs (a what-if from the shell, which must answer in a
+    second). The workload is validated like the API's and stands alone (no tenant defaults to merge)."""
+    validate(raw, known_laws=[law.slug for law in kb.laws],
+             known_packs=list((engine.packs_config or {}).get("packs") or {}))
+    return answer(merge([raw]), build_context(estate, kb, on), on, engine)
 
 
 def _reason(entry: Mapping[str, Any]) -> dict[str, Any]:

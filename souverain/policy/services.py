@@ -143,17 +143,7 @@ def place(raw: Mapping[str, Any], on: dt.date | None = None, *, estate: EstateDa
         context = current_context(on)
     else:
         context = placement.build_context(estate or db_snapshot.from_database(), kb or current_knowledge_base(), on)
-    engine = engine or current_engine()
-    cases = placement.visible_cases(context.cases, workload.get("tenant"))
-    results = placement.decide_all(workload, cases, context, on, engine)
-    ranked = placement.rank(workload, results)
-    return {
-        **ranked,
-        "workload": workload,
-        "date": on.isoformat(),
-        "policy_version": engine.policy_set.version,
-        "packs": engine.packs_for({k: workload[k] for k in ("data_classes", "requirements")}),
-    }
+    return placement.answer(workload, context, on, engine)
 
 
 # --- operators' policies ---------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ import jsonschema
 import pycountry
 import yaml
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 KB_FILES = ("countries", "adequacy", "laws", "certification_schemes")
 CHANNELS = ("legal_control", "data_location", "access", "supply_chain")
 
@@ -90,7 +92,9 @@ def is_country_code(code: Any) -> bool:
 
 def _read_yaml(path: Path | Any) -> dict[str, Any]:
     text = path.read_text(encoding="utf-8")
-    data = yaml.safe_load(text) or {}
+    # libyaml's loader when PyYAML has it (Debian's and PyPI's wheels do): the same YAML 1.1 safe resolver as
+    # yaml.safe_load, about ten times faster — the KB is read on every start and every offline what-if.
+    data = yaml.load(text, Loader=_SAFE_LOADER) or {}
     if not isinstance(data, dict):
         raise KnowledgeBaseError(f"{path}: the top level must be a mapping")
     return data

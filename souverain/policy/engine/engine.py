@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _rego
+from . import _rego, verified
 from .applicability import applicable_packs
 from .cache import DecisionCache, decision_key
 from .compile import PolicyCompileError, compile_modules
@@ -114,9 +114,12 @@ class Engine:
         self.limits = limits or Limits()
         custom = {m for m in self.policy_set.policy_modules if (m.package or "").startswith(CUSTOM_PREFIX)}
         self.trusted_modules = [m for m in self.policy_set.policy_modules if m not in custom]
-        errors = compile_modules(self.trusted_modules)
-        if errors:
-            raise PolicyCompileError(errors)
+        checked = verified.fingerprint(self.trusted_modules)
+        if not verified.known_good(checked):
+            errors = compile_modules(self.trusted_modules)
+            if errors:
+                raise PolicyCompileError(errors)
+            verified.remember(checked)
         self.packs = self.policy_set.packs
         self.custom_packs = [p for p in self.packs if f"souverain.{p}".startswith(CUSTOM_PREFIX)]
         self.trusted_packs = [p for p in self.packs if p not in self.custom_packs]

@@ -101,7 +101,7 @@ def builtin_modules(*, tests: bool = False) -> list[PolicyModule]:
 def load_packs_config() -> dict[str, Any]:
     """packs.yaml: for each built-in pack, when it applies, its source and its settings."""
     text = resources.files(BUILTIN_PACKAGE).joinpath("packs.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when available
 
 
 def pack_settings(packs_config: Mapping[str, Any]) -> dict[str, Any]:

@@ -92,5 +92,6 @@ def _shortfall(sums: Mapping[str, Mapping[str, int]], needed: Mapping[str, int],
         fr = ", ".join(f"il faut {needed[rc]} {UNITS[rc][1]}, {needed[rc] - missing[rc]} libres" for rc in missing)
         return en, fr
     # Enough in total, but not on one node per server.
-    return (f"room for {hosted} of {count} servers of this size on any one node",
-            f"place pour {hosted} serveurs de cette taille sur {count} sur un même nœud")
+    return (f"enough free in total, but room for only {hosted} of {count} servers, each on one node",
+            f"assez de capacité libre au total, mais place pour {hosted} serveur(s) sur {count} seulement, "
+            f"chacun sur un seul nœud")

@@ -98,10 +98,19 @@ def current_context(on: dt.date) -> placement.Context:
 
 def tenant_layer(tenant: Any) -> dict[str, Any]:
     """The descriptor layer a tenant gives each of its workloads (placement requests and inventoried
-    resources alike): its defaults, under the workload's own attributes (see workloads.merge)."""
+    resources alike): its effective defaults — its ancestors' in the organisation tree, then its own, merged
+    stricter-only (tenancy.services.defaults_layers) — under the workload's own attributes (see workloads.merge).
+    Labels the merge does not know go back in as labels, so the requirements pack still reports them."""
+    from souverain.tenancy.services import defaults_layers
+
+    effective = merge(defaults_layers(tenant))
+    unknown = effective["unknown_labels"]
     return {
-        "tenant": tenant.slug, "tenant_category": tenant.category, "data_classes": tenant.default_data_classes,
-        "requirements": tenant.default_requirements, "safeguards": tenant.safeguards,
+        "tenant": tenant.slug, "tenant_category": tenant.category,
+        "data_classes": [*effective["data_classes"], *(u["value"] for u in unknown if u["field"] == "data_classes")],
+        "requirements": {**{u["value"]: True for u in unknown if u["field"] == "requirements"},
+                         **effective["requirements"]},
+        "safeguards": effective["safeguards"],
     }
 
 

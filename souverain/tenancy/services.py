@@ -53,8 +53,12 @@ def use_defaults_merge(merge: Callable[[Iterable[Mapping[str, Any]]], dict[str, 
 
 
 def ancestors(tenant: Tenant) -> list[Tenant]:
-    """The tenant's ancestors, root first (not the tenant itself)."""
-    ids = tree.ids_of(tenant.path)[:-1] if tenant.path else []
+    """The tenant's ancestors, root first (not the tenant itself): from its parent's path, so that a tenant not
+    saved yet, or being moved, gets those of the parent it is given."""
+    if tenant.parent_id is None:
+        return []
+    parent_path = Tenant.objects.filter(pk=tenant.parent_id).values_list("path", flat=True).first()
+    ids = tree.ids_of(parent_path or "")
     if not ids:
         return []
     found = {t.pk: t for t in Tenant.objects.filter(pk__in=ids)}

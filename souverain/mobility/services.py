@@ -1,0 +1,344 @@
+"""What-if against the live estate: "what if the sovereign cloud moved onto the vendor's stack?", answered from
+the database without writing anything to it.
+
+The question is a change file (``changes.py``: a few edits of the estate and the knowledge base) or a whole
+alternative estate file. The answer compares two placement contexts built by the one context builder
+(``policy.placement.build_context``): the live one (``policy.services.current_context``, cached) and the changed
+one (built in memory, never cached under the live token). Everything below only reads:
+
+1. Regions (``whatif.compare_regions``): exposure before and after — the (law, channel) pairs that newly reach
+   each region with their explanation chain —, certificates that lapse, the SecNumCloud ownership test.
+2. Resources: compliance's equivalence classes (region, tenant, tags, ``souverain:*`` labels; see
+   ``policy/compliance.py``) are listed with their resource counts in ONE aggregate query (GROUP BY), never a
+   Python loop over rows. A class is decided before and after only if its region's profile, its cloud's
+   dedication or the knowledge-base input changed — the others cannot flip, and are counted as unchanged.
+   Decisions go through the engine's decision cache, so the "before" side is usually a cache hit left by the
+   last compliance pass. Totals by tenant, data class and rule come from the class counts; the affected
+   resources themselves are listed (up to ``resource_limit``) by one query joining the affected classes.
+3. Where the affected resources could go: the class's workload placed against the changed estate (allowed
+   regions, best first), with the capacity engineer's ``souverain.capacity.services.fits`` when it exists.
+4. Saved workloads (``models.SavedWorkload``): placed before and after; the regions each loses or gains.
+
+A tenant user's answer holds only the tenant's resources and saved workloads, and only the regions of the
+clouds the tenant may see (public ones and its own private ones).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from souverain.estate import db_snapshot, estatefile
+from souverain.estate.snapshot import EstateData, from_document
+from souverain.policy import placement
+from souverain.policy import services as policy_services
+from souverain.policy.compliance import (
+    _evaluated,  # the same SQL conditions and label extraction as compliance: the same classes
+    _labels,
+    _tenant_layers,
+    foreign_private_cloud,
+    severity_of,
+    workload_of,
+)
+from souverain.policy.workloads import WorkloadError, merge, validate
+from souverain.sovereignty.kb import KnowledgeBase
+from souverain.sovereignty.services import current_knowledge_base
+
+from . import changes as changes_module
+from . import whatif
+from .models import SavedWorkload
+
+RESOURCE_LIMIT = 200
+DESTINATIONS = 5
+
+
+@dataclass
+class Question:
+    """A checked what-if: the changes (or the alternative estate), its title and its date."""
+
+    changes: changes_module.ChangeSet | None = None
+    alternative: EstateData | None = None
+    source: str = ""
+    title: str = ""
+    on: dt.date | None = None
+
+    def after(self, estate: EstateData, kb: KnowledgeBase) -> tuple[EstateData, KnowledgeBase]:
+        if self.alternative is not None:
+            return self.alternative, kb
+        assert self.changes is not None
+        return changes_module.apply(self.changes, estate, kb)
+
+    def describe(self) -> dict[str, Any]:
+        if self.alternative is not None:
+            return {"estate": self.source}
+        assert self.changes is not None
+        return {"changes": self.changes.as_dict()["changes"]}
+
+
+def change_question(text: str, filename: str = "change.yaml", on: dt.date | None = None) -> Question:
+    """A change file's text checked against the live estate (ChangeFileError with every problem)."""
+    changes = changes_module.parse(text, db_snapshot.from_database(), current_knowledge_base(), filename)
+    return Question(changes=changes, source=filename, title=changes.title, on=on or changes.on)
+
+
+def change_question_from_data(doc: Any, on: dt.date | None = None) -> Question:
+    """The same from plain data (the API's JSON body); problems name the field."""
+    changes = changes_module.check(doc, db_snapshot.from_database(), current_knowledge_base())
+    return Question(changes=changes, source="changes", title=changes.title, on=on or changes.on)
+
+
+def estate_question(text: str, filename: str = "estate.yaml", on: dt.date | None = None) -> Question:
+    """A whole alternative estate file (validated like ``estate validate``; EstateFileError if wrong)."""
+    doc, where = estatefile.parse(text, filename)
+    problems = estatefile.validate(doc, where, current_knowledge_base())
+    if problems:
+        raise estatefile.EstateFileError(problems)
+    title = str((doc.get("meta") or {}).get("name") or filename)
+    return Question(alternative=from_document(doc), source=filename, title=title, on=on)
+
+
+# --- the answer -------------------------------------------------------------------------------------------------
+
+
+def _class_counts(tenant_id: int | None) -> list[tuple[int, int | None, str, str, int]]:
+    """(region, tenant, tags, labels, resources) of every class: one aggregate query over the inventory."""
+    where = _evaluated("r") + (" AND r.tenant_id = %s" if tenant_id is not None else "")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT r.region_id, r.tenant_id, r.tags, {_labels('r')}, COUNT(*) FROM inventory_resource r"
+                       f" WHERE {where} GROUP BY 1, 2, 3, 4", [tenant_id] if tenant_id is not None else [])
+        return [(region, tenant, _text(tags), _text(labels), count)
+                for region, tenant, tags, labels, count in cursor.fetchall()]
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _resources_of(classes: list[tuple[int, int, int | None, str, str]], limit: int) -> list[tuple]:
+    """Up to ``limit`` live resources of the given classes ((index, region, tenant, tags, labels)), with the
+    index of their class: one query joining the classes as a VALUES list."""
+    if not classes or limit <= 0:
+        return []
+    postgres = connection.vendor == "postgresql"
+    cast = "CAST(%s AS jsonb)" if postgres else "%s"
+    rows = ", ".join(f"(CAST(%s AS integer), CAST(%s AS bigint), CAST(%s AS bigint), {cast}, {cast})"
+                     for _ in classes)
+    params: list[Any] = [value for entry in classes for value in entry]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH c(idx, region_id, tenant_id, tags, labels) AS (VALUES {rows})"
+            " SELECT c.idx, r.id, r.kind, r.name, r.external_id FROM inventory_resource r JOIN c"
+            " ON r.region_id = c.region_id AND COALESCE(r.tenant_id, 0) = COALESCE(c.tenant_id, 0)"
+            f" AND r.tags = c.tags AND {_labels('r')} = c.labels WHERE {_evaluated('r')}"
+            " ORDER BY c.idx, r.id LIMIT %s", [*params, limit])
+        return cursor.fetchall()
+
+
+def _capacity_fits() -> Any:
+    """The capacity engineer's ``fits`` if it has landed (souverain/capacity/services.py), else None."""
+    try:
+        module = importlib.import_module("souverain.capacity.services")
+    except ImportError:
+        return None
+    return getattr(module, "fits", None)
+
+
+def _fits(fits: Any, region: str, resources: int) -> bool | None:
+    """Whether ``resources`` more resources fit in ``region``; None when capacity is not known (yet)."""
+    if fits is None:
+        return None
+    try:
+        result = fits(region, resources)
+    except Exception:  # noqa: BLE001  (an unknown region, capacity not synced: unknown, not an error)
+        return None
+    return getattr(result, "fits", result) if result is not None else None
+
+
+def _decide(workload: dict[str, Any], case: placement.RegionCase, context: placement.Context, on: dt.date,
+            engine: Any) -> list[dict[str, Any]]:
+    [(_, deny, _warn)] = placement.decide_all(workload, [case], context, on, engine)
+    return [*deny, *foreign_private_cloud(case, workload.get("tenant"))]
+
+
+def answer(question: Question, *, user: Any = None, on: dt.date | None = None,
+           resource_limit: int = RESOURCE_LIMIT) -> dict[str, Any]:
+    """The whole answer as JSON-ready data (docs/what-if.md). ``user``: whose answer (a tenant user's holds only
+    their tenant's resources and workloads, and the clouds they may see); None: everything (CLI, operator)."""
+    from souverain.estate.models import Region
+    from souverain.tenancy.models import Tenant
+    from souverain.tenancy.permissions import membership_of, sees_dedicated
+
+    started = time.perf_counter()
+    on = on or question.on or timezone.localdate()
+    membership = membership_of(user) if user is not None else None
+    tenant = membership.tenant if membership is not None and membership.is_tenant_scoped else None
+    kb = current_knowledge_base()
+    live = db_snapshot.from_database()
+    after_estate, after_kb = question.after(live, kb)
+    before = policy_services.current_context(on)
+    after = placement.build_context(after_estate, after_kb, on)  # no token: never cached as the live context
+    engine = policy_services.current_engine()
+
+    def visible(case: placement.RegionCase) -> bool:
+        return user is None or sees_dedicated(user, case.dedicated_to)
+
+    regions = whatif.compare_regions(before, after, visible)
+    timings = {"regions": time.perf_counter() - started}
+
+    # --- resources, by equivalence class -------------------------------------------------------------------
+    region_keys = {pk: f"{cloud}/{slug}" for pk, cloud, slug in Region.objects.values_list("pk", "cloud__slug", "slug")}
+    slugs = dict(Tenant.objects.values_list("pk", "slug"))
+    layers = _tenant_layers()
+    old_cases = {case.key: case for case in before.cases}
+    new_cases = {case.key: case for case in after.cases}
+    tick = time.perf_counter()
+    classes = _class_counts(tenant.pk if tenant is not None else None)
+    timings["classes_query"] = time.perf_counter() - tick
+    totals = {"evaluated": 0, "classes": len(classes), "decided_classes": 0, "newly_non_compliant": 0,
+              "newly_compliant": 0, "still_non_compliant": 0, "unchanged": 0, "region_removed": 0}
+    by_tenant: dict[str, int] = defaultdict(int)
+    by_class: dict[str, int] = defaultdict(int)
+    by_rule: dict[str, dict[str, Any]] = {}
+    groups: list[dict[str, Any]] = []
+    affected_keys: list[tuple[int, int, int | None, str, str]] = []
+    kb_same = before.kb_hash == after.kb_hash
+    tick = time.perf_counter()
+    for region_id, tenant_id, tags, labels, count in classes:
+        totals["evaluated"] += count
+        key = region_keys.get(region_id, "")
+        old, new = old_cases.get(key), new_cases.get(key)
+        if old is None:
+            totals["unchanged"] += count
+            continue
+        if new is None:
+            totals["region_removed"] += count
+            continue
+        if kb_same and old.profile_hash == new.profile_hash and old.dedicated_to == new.dedicated_to:
+            totals["unchanged"] += count
+            continue
+        workload = workload_of(layers.get(tenant_id, {}), json.loads(tags), json.loads(labels))
+        totals["decided_classes"] += 1
+        diff = whatif.compare_rules(whatif.rules_of(_decide(workload, old, before, on, engine), severity_of),
+                                    whatif.rules_of(_decide(workload, new, after, on, engine), severity_of))
+        if diff["new"]:
+            totals["newly_non_compliant"] += count
+        elif diff["resolved"]:
+            totals["newly_compliant"] += count
+        elif diff["kept"]:
+            totals["still_non_compliant"] += count
+        else:
+            totals["unchanged"] += count
+        if not (diff["new"] or diff["resolved"]):
+            continue
+        tenant_slug = slugs.get(tenant_id) if tenant_id is not None else None
+        if diff["new"]:
+            by_tenant[tenant_slug or ""] += count
+            for data_class in workload.get("data_classes") or ["(none)"]:
+                by_class[data_class] += count
+            for rule in diff["new"]:
+                entry = by_rule.setdefault(rule["rule"], {"rule": rule["rule"], "severity": rule["severity"],
+                                                          "resources": 0})
+                entry["resources"] += count
+        groups.append({"index": len(groups), "region": key, "tenant": tenant_slug, "resources": count,
+                       "data_classes": list(workload.get("data_classes") or []),
+                       "tags": json.loads(tags), "labels": json.loads(labels), **diff, "_workload": workload})
+        affected_keys.append((len(affected_keys), region_id, tenant_id, tags, labels))
+    timings["decisions"] = time.perf_counter() - tick
+
+    # --- where the newly non-compliant could go -------------------------------------------------------------
+    tick = time.perf_counter()
+    fits = _capacity_fits()
+    destinations: dict[str, list[dict[str, Any]]] = {}
+    for group in groups:
+        workload = group.pop("_workload")
+        if not group["new"]:
+            group["could_go"] = []
+            continue
+        token = json.dumps(workload, sort_keys=True, default=str)
+        if token not in destinations:
+            cases = placement.visible_cases(
+                [case for case in after.cases if visible(case)], workload.get("tenant"))
+            ranked = placement.rank(workload, placement.decide_all(workload, cases, after, on, engine))
+            destinations[token] = [{"region": a["region"], "score": a["score"]} for a in ranked["allowed"]]
+        group["could_go"] = [
+            {**d, "fits": _fits(fits, d["region"], group["resources"])}
+            for d in destinations[token] if d["region"] != group["region"]][:DESTINATIONS]
+    timings["destinations"] = time.perf_counter() - tick
+
+    # --- the affected resources themselves ------------------------------------------------------------------
+    tick = time.perf_counter()
+    listed = []
+    for index, resource_id, kind, name, external_id in _resources_of(
+            [k for k in affected_keys if groups[k[0]]["new"]], resource_limit):
+        group = groups[index]
+        listed.append({"id": resource_id, "kind": kind, "name": name, "external_id": external_id,
+                       "region": group["region"], "tenant": group["tenant"],
+                       "rules": [{"rule": r["rule"], "severity": r["severity"]} for r in group["new"]]})
+    timings["listing"] = time.perf_counter() - tick
+
+    # --- saved workloads ------------------------------------------------------------------------------------
+    tick = time.perf_counter()
+    saved = _saved_workloads(tenant, before, after, on, engine, visible)
+    timings["saved_workloads"] = time.perf_counter() - tick
+    timings["total"] = time.perf_counter() - started
+
+    severity_rank = {s: i for i, s in enumerate(reversed(whatif.SEVERITIES))}
+    groups.sort(key=lambda g: (min((severity_rank[r["severity"]] for r in g["new"]), default=9), -g["resources"],
+                               g["region"], g["tenant"] or ""))
+    for group in groups:
+        group.pop("index", None)
+    return {
+        "title": question.title,
+        "date": on.isoformat(),
+        **question.describe(),
+        "scope": {"tenant": tenant.slug if tenant is not None else None},
+        "policy_version": engine.policy_set.version,
+        "regions": regions,
+        "resources": {
+            **totals,
+            "by_tenant": [{"tenant": t or None, "resources": n} for t, n in sorted(by_tenant.items())],
+            "by_data_class": [{"data_class": c, "resources": n} for c, n in sorted(by_class.items())],
+            "by_rule": sorted(by_rule.values(), key=lambda r: (severity_rank[r["severity"]], r["rule"])),
+            "groups": groups,
+            "list": listed,
+            "listed": len(listed),
+            "truncated": len(listed) < totals["newly_non_compliant"],
+        },
+        "saved_workloads": saved,
+        "capacity": "known" if fits is not None else "unknown",
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+    }
+
+
+def _saved_workloads(tenant: Any, before: placement.Context, after: placement.Context, on: dt.date, engine: Any,
+                     visible: Any) -> list[dict[str, Any]]:
+    queryset = SavedWorkload.objects.select_related("tenant")
+    if tenant is not None:
+        queryset = queryset.filter(tenant=tenant)
+    known_laws = [law["id"] for law in before.kb_input.get("laws", [])]
+    packs = list(engine.packs_config.get("packs") or {})
+    out = []
+    for saved in queryset:
+        raw = {**saved.descriptor, **({"tenant": saved.tenant.slug} if saved.tenant_id else {})}
+        entry: dict[str, Any] = {"id": saved.pk, "name": saved.name, "tenant": saved.tenant.slug if saved.tenant_id
+                                 else None}
+        try:
+            validate(raw, known_laws=known_laws, known_packs=packs)
+            workload = merge(policy_services.workload_layers(raw))
+        except WorkloadError as exc:
+            out.append({**entry, "error": "; ".join(exc.problems)})
+            continue
+        answers = []
+        for context in (before, after):
+            cases = placement.visible_cases([c for c in context.cases if visible(c)], workload.get("tenant"))
+            answers.append(placement.rank(workload, placement.decide_all(workload, cases, context, on, engine)))
+        out.append({**entry, **whatif.placement_flips(*answers)})
+    return out

@@ -45,6 +45,13 @@ class Decider(Protocol):
     def packs_for(self, workload: Mapping[str, Any]) -> list[str]: ...
 
 
+#: Points a region with room gains for its capacity headroom (the share of its scarcest resource class left free
+#: once the workload is placed, 0 to 1): less than a preferred region's bonus, more than a few warnings.
+HEADROOM_POINTS = 20
+UNKNOWN_CAPACITY = {"status": "unknown", "headroom": None, "taken_at": None, "hosted": None, "missing": {},
+                    "message": "capacity unknown", "message_fr": "capacité inconnue"}
+
+
 @dataclass(frozen=True)
 class RegionCase:
     key: str
@@ -126,8 +133,13 @@ def decide_all(workload: Mapping[str, Any], cases: list[RegionCase], context: Co
     return results
 
 
-def rank(workload: Mapping[str, Any], results: list[tuple[RegionCase, list[dict], list[dict]]]) -> dict[str, Any]:
-    """Allowed regions by score (tenant preference first, fewer warnings next), denied ones with every reason."""
+def rank(workload: Mapping[str, Any], results: list[tuple[RegionCase, list[dict], list[dict]]],
+         capacity: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """Allowed regions by score (tenant preference first, fewer warnings next), denied ones with every reason.
+
+    ``capacity``, when given, is each region's capacity verdict for the workload's size (``capacity.fit``: fits,
+    full or unknown): a region with room gains up to ``HEADROOM_POINTS`` by its headroom, an "allowed but full"
+    one is ranked after every other allowed one, and a region never measured is neither (no claim)."""
     preferred = list((workload.get("preferences") or {}).get("regions") or [])
     allowed, denied = [], []
     for case, deny, warn in results:
@@ -140,18 +152,26 @@ def rank(workload: Mapping[str, Any], results: list[tuple[RegionCase, list[dict]
         score = 100 - 5 * len(warn)
         if case.key in preferred:
             score += 50 - 5 * preferred.index(case.key)
-        allowed.append({"region": case.key, "cloud": case.cloud, "score": max(score, 0),
-                        "warnings": [_reason(w) for w in sorted(warn, key=lambda w: w.get("rule", ""))]})
-    allowed.sort(key=lambda a: (-a["score"], a["region"]))
+        entry = {"region": case.key, "cloud": case.cloud, "score": max(score, 0),
+                 "warnings": [_reason(w) for w in sorted(warn, key=lambda w: w.get("rule", ""))]}
+        if capacity is not None:
+            verdict = dict(capacity.get(case.key) or UNKNOWN_CAPACITY)
+            if verdict.get("status") == "fits" and verdict.get("headroom") is not None:
+                entry["score"] += round(HEADROOM_POINTS * float(verdict["headroom"]))
+            entry["capacity"] = verdict
+        allowed.append(entry)
+    allowed.sort(key=lambda a: ((a.get("capacity") or {}).get("status") == "full", -a["score"], a["region"]))
     denied.sort(key=lambda d: d["region"])
     return {"allowed": allowed, "denied": denied}
 
 
-def answer(workload: Mapping[str, Any], context: Context, on: dt.date, engine: Decider) -> dict[str, Any]:
+def answer(workload: Mapping[str, Any], context: Context, on: dt.date, engine: Decider,
+           capacity: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """The stable placement JSON (docs/policies.md) of a merged workload: allowed regions ranked, denied ones
-    with every reason. The one tail of the API's placement (``services.place``) and the offline one below."""
+    with every reason. The one tail of the API's placement (``services.place``) and the offline one below.
+    ``capacity``: each region's capacity verdict (see ``rank``), passed as plain data by the caller."""
     cases = visible_cases(context.cases, workload.get("tenant"))
-    ranked = rank(workload, decide_all(workload, cases, context, on, engine))
+    ranked = rank(workload, decide_all(workload, cases, context, on, engine), capacity)
     return {
         **ranked,
         "workload": dict(workload),

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import abc
 import importlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -147,7 +148,8 @@ def spec_from_dict(kind: str, data: Mapping[str, Any]) -> Spec:
     try:
         spec: Spec = cls(**values)
     except TypeError as exc:
-        missing = str(exc).rsplit(":", 1)[-1].strip().strip("'")
+        named = re.findall(r"'(\w+)'", str(exc))
+        missing = named[0] if named else "spec"
         raise ValueError(f"{missing}: this field is required for a {kind}") from None
     for name in ("size_gb", "boot_volume_gb", "volume_gb"):
         size = getattr(spec, name, None)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -62,9 +62,13 @@ class TokenView(APIView):
         request=inline_serializer("TokenRequest", {"username": serializers.CharField(),
                                                    "password": serializers.CharField(),
                                                    "name": serializers.CharField(required=False)}),
-        responses=inline_serializer("TokenResponse", {"token": serializers.CharField(),
-                                                      "expires": serializers.DateTimeField(),
-                                                      "scope": serializers.CharField()}),
+        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField(),
+                                                           "expires": serializers.DateTimeField(),
+                                                           "scope": serializers.CharField()}),
+                   401: OpenApiResponse(description="Wrong username or password."),
+                   403: OpenApiResponse(description="The password must be changed first (portal's password page)."),
+                   429: OpenApiResponse(description="Too many failed logins for the account or from the address; "
+                                                    "Retry-After says when to try again.")},
     )
     def post(self, request: Request) -> Response:
         username = request.data.get("username") if isinstance(request.data, dict) else None

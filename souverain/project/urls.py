@@ -1,6 +1,6 @@
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from souverain.tenancy.permissions import Access
 
@@ -13,12 +13,15 @@ class SchemaView(SpectacularAPIView):
     access = Access(read=frozenset({"operator-admin", "operator-ops", "tenant-admin", "tenant-member", "auditor"}))
 
 
-class DocsView(SpectacularSwaggerView):
+class DocsView(SpectacularSwaggerSplitView):
+    """Swagger UI with its set-up script served apart (``?script``): no inline script, as the CSP requires."""
+
     access = SchemaView.access
 
 
 api_patterns = [
     path("", include("souverain.tenancy.api.urls")),
+    path("", include("souverain.tenancy.api.account_urls")),  # API tokens, change history
     path("", include("souverain.estate.api.urls")),
     path("", include("souverain.sovereignty.api.urls")),
     path("", include("souverain.jobs.api.urls")),

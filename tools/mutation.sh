@@ -26,7 +26,7 @@ souverain/tenancy/permissions.py}"
 tests_of() {
     case "$1" in
         souverain/estate/ownership.py) echo "souverain/estate/tests/test_ownership.py
-            souverain/estate/tests/test_ownership_boundaries.py souverain/estate/tests/test_ownership_lines.py" ;;
+            souverain/estate/tests/test_ownership_boundaries.py souverain/estate/tests/test_ownership_explanations.py" ;;
         souverain/estate/exposure.py) echo "souverain/estate/tests/test_exposure_unit.py
             souverain/estate/tests/test_exposure_boundaries.py" ;;
         souverain/policy/workloads.py) echo "souverain/policy/tests/test_workloads.py

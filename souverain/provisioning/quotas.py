@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from souverain.inventory.models import Resource
+from souverain.tenancy import services as tenancy
 from souverain.tenancy.models import Tenant
 
 from .models import QUOTA_FIELDS, Quota, ServiceRequest
@@ -53,33 +54,16 @@ class QuotaRefused(Exception):
 
 def lineage(tenant: Tenant) -> list[Tenant]:
     """The tenant and its ancestors, the tenant first, the root last."""
-    chain = [tenant]
-    seen = {tenant.pk}
-    node = tenant
-    while getattr(node, "parent_id", None) and node.parent_id not in seen:
-        node = node.parent
-        seen.add(node.pk)
-        chain.append(node)
-    return chain
+    return [tenant, *reversed(tenancy.ancestors(tenant))]
 
 
 def subtree_ids(tenant: Tenant) -> set[int]:
-    """The tenant's id and all its descendants' (the tree is at most 5 levels: one query per level)."""
-    ids, frontier = {tenant.pk}, {tenant.pk}
-    if not _has_tree():
-        return ids
-    while frontier:
-        frontier = set(Tenant.objects.filter(parent_id__in=frontier).exclude(pk__in=ids).values_list("pk", flat=True))
-        ids |= frontier
-    return ids
+    """The tenant's id and all its descendants'."""
+    return tenancy.subtree_ids(tenant.pk)
 
 
 def children(tenant: Tenant) -> list[Tenant]:
-    return list(Tenant.objects.filter(parent=tenant)) if _has_tree() else []
-
-
-def _has_tree() -> bool:
-    return any(f.name == "parent" for f in Tenant._meta.get_fields())
+    return list(Tenant.objects.filter(parent=tenant))
 
 
 # --- usage -------------------------------------------------------------------------------------------------------
@@ -211,7 +195,7 @@ def _scope_quota(tenant: Tenant, cloud: Any) -> Quota | None:
 def carving_problems(tenant: Tenant, cloud: Any, limits: Mapping[str, int | None]) -> dict[str, list[str]]:
     """Why these limits would break the carving: above the parent's room, or below the children's sum."""
     problems: dict[str, list[str]] = {}
-    parent = tenant.parent if getattr(tenant, "parent_id", None) else None
+    parent = tenant.parent if tenant.parent_id else None
     scope = f"cloud {cloud.slug}" if cloud is not None else "all clouds"
     if parent is not None:
         parent_quota = _scope_quota(parent, cloud)

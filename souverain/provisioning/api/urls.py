@@ -1,1 +1,12 @@
-urlpatterns: list = []
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("requests", views.ServiceRequestViewSet)
+router.register("approvals", views.ApprovalViewSet, basename="approval")
+router.register("quotas", views.QuotaViewSet)
+router.register("approval-rules", views.ApprovalPolicyViewSet)
+
+urlpatterns = router.urls

@@ -291,3 +291,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Provisioning: requests left awaiting approval past the rules' expire_after_hours expire (souverain/provisioning).
+CELERY_BEAT_SCHEDULE["provisioning-expiry"] = {"task": "souverain.provisioning.tasks.expire_waiting",
+                                               "schedule": float(os.environ.get("SOUVERAIN_REQUEST_EXPIRY_CHECK",
+                                                                                "300"))}

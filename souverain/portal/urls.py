@@ -8,6 +8,7 @@ from souverain.core.auth import ThrottledAuthenticationForm
 from souverain.inventory.kinds import KINDS
 
 from .views import account, compliance, estate, inventory, placement, sync
+from .views.notifications import NotificationsView
 from .views.static import serve_static
 
 pages = [
@@ -26,6 +27,7 @@ pages = [
     path("sync/", sync.SyncView.as_view(), name="sync"),
     path("sync/jobs/", sync.SyncJobsView.as_view(), name="sync-jobs"),
     path("password/", account.PasswordChangeView.as_view(), name="password"),
+    path("notifications/", NotificationsView.as_view(), name="notifications"),
 ]
 
 urlpatterns = [

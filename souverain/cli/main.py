@@ -753,5 +753,10 @@ def audit_public_key() -> None:
     sys.stdout.write(services.public_key_pem())
 
 
+from .tenants import tenants  # noqa: E402  (the organisation tree's commands, in their own module)
+
+main.add_command(tenants)
+
+
 if __name__ == "__main__":
     main()

@@ -758,5 +758,10 @@ from .tenants import tenants  # noqa: E402  (the organisation tree's commands, i
 main.add_command(tenants)
 
 
+from .whatif import whatif  # noqa: E402  (the what-if command, in its own file: cli/whatif.py)
+
+main.add_command(whatif)
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,131 @@
+"""A what-if answer as a readable report (Markdown, which reads as plain text too), in English or French.
+
+The JSON answer (``services.answer``) is the reference; this is its reading for people: the CLI's ``--format
+text``, the API's ``format=markdown`` and the documentation's examples. Exposure chains are rendered from their
+translatable lines (``ownership.Line``), rule messages from the rules' own ``message_fr``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from souverain.estate.ownership import Line
+from souverain.sovereignty.kb import country_name
+
+_FORMATS = {"_pct": lambda v: f"{v:g} %",
+            "country": lambda v: country_name(v) if isinstance(v, str) and len(v) == 2 else str(v)}
+
+
+def _channel(name: str) -> str:
+    return {"legal_control": _("legal control"), "data_location": _("data location"), "access": _("access"),
+            "supply_chain": _("supply chain")}.get(name, name)
+
+
+def _level(name: str | None) -> str:
+    return {"immune": _("immune"), "informational": _("informational"), "exposed": _("exposed")}.get(
+        name or "", name or "—")
+
+
+def _chain(path: dict[str, Any], language: str) -> str:
+    if language == "en":
+        return str(path["explanation"])
+    links = [Line.render(link, _, _FORMATS) for link in path["chain"]]
+    return " ← ".join(links) + f" → {path['law_name']}"
+
+
+def markdown(answer: dict[str, Any], language: str = "en") -> str:
+    with translation.override(language):
+        return _markdown(answer, language)
+
+
+def _markdown(answer: dict[str, Any], language: str) -> str:
+    out: list[str] = []
+    title = answer.get("title") or _("What if…")
+    out.append(f"# {title}")
+    out.append("")
+    out.append(_("Date of the question: %(date)s. Nothing was written: the live estate is compared with its changed "
+                 "copy.") % {"date": answer["date"]})
+    if answer["scope"].get("tenant"):
+        out.append(_("Only the resources and workloads of tenant %(tenant)s are counted.")
+                   % {"tenant": answer["scope"]["tenant"]})
+    out.append("")
+    out.append("## " + _("Regions"))
+    for region in answer["regions"]:
+        if region["status"] == "same":
+            continue
+        level = region["level"]
+        out.append("")
+        out.append(f"### {region['region']} — {region['name']}")
+        out.append(_("Sovereignty level: %(before)s → %(after)s") % {"before": _level(level["before"]),
+                                                                     "after": _level(level["after"])})
+        for law in region["newly_reaching_laws"]:
+            out.append("- " + _("Newly reaching: %(law)s (%(country)s), through %(channels)s") % {
+                "law": law["name"], "country": law["country"],
+                "channels": ", ".join(_channel(c) for c in law["channels"])})
+        for path in region["new_paths"]:
+            out.append(f"  - {_channel(path['channel'])} ({path['strength']}): {_chain(path, language)}")
+        for path in region["gone_paths"]:
+            out.append("- " + _("No longer reaching: %(law)s through %(channel)s") % {
+                "law": path["law_name"], "channel": _channel(path["channel"])})
+        for cert in region["certificates"]["lapsed"]:
+            out.append("- " + _("Certificate no longer valid: %(scheme)s %(version)s") % cert)
+        ownership = region["ownership"]
+        if ownership["before"] and ownership["after"]:
+            verdict = {True: _("passed"), False: _("failed")}
+            out.append("- " + _("SecNumCloud ownership test: %(before)s → %(after)s") % {
+                "before": verdict[ownership["before"]["passed"]], "after": verdict[ownership["after"]["passed"]]})
+    unchanged = [r["region"] for r in answer["regions"] if r["status"] == "same"]
+    if unchanged:
+        out.append("")
+        out.append(_("Unchanged regions: %(regions)s") % {"regions": ", ".join(unchanged)})
+    res = answer["resources"]
+    out.append("")
+    out.append("## " + _("Resources"))
+    out.append(_("%(evaluated)s resources evaluated in %(classes)s classes: %(new)s would become non-compliant, "
+                 "%(fixed)s would become compliant, %(kept)s stay non-compliant, %(same)s are not affected.") % {
+        "evaluated": res["evaluated"], "classes": res["classes"], "new": res["newly_non_compliant"],
+        "fixed": res["newly_compliant"], "kept": res["still_non_compliant"], "same": res["unchanged"]})
+    for heading, rows, key in ((_("By tenant"), res["by_tenant"], "tenant"),
+                               (_("By data class"), res["by_data_class"], "data_class"),
+                               (_("By rule"), res["by_rule"], "rule")):
+        if rows:
+            out.append("")
+            out.append(f"**{heading}**")
+            for row in rows:
+                extra = f" ({row['severity']})" if key == "rule" else ""
+                out.append(f"- {row[key] or '—'}{extra}: {row['resources']}")
+    if res["groups"]:
+        out.append("")
+        out.append(f"**{_('Affected groups and where they could go')}**")
+        for group in res["groups"]:
+            new = ", ".join(f"{r['rule']} ({r['severity']})" for r in group["new"]) or "—"
+            goes = ", ".join(d["region"] for d in group.get("could_go") or []) or _("nowhere")
+            out.append("- " + _("%(count)s resource(s) of %(tenant)s in %(region)s: %(rules)s; could go to "
+                                "%(regions)s") % {"count": group["resources"], "tenant": group["tenant"] or "—",
+                                                  "region": group["region"], "rules": new, "regions": goes})
+    if res["list"]:
+        out.append("")
+        out.append(f"**{_('Resources that would become non-compliant')}**")
+        for item in res["list"]:
+            rules = ", ".join(r["rule"] for r in item["rules"])
+            out.append(f"- {item['kind']} {item['name']} ({item['region']}, {item['tenant'] or '—'}): {rules}")
+        if res["truncated"]:
+            out.append(_("(first %(listed)s of %(total)s)") % {"listed": res["listed"],
+                                                              "total": res["newly_non_compliant"]})
+    if answer["saved_workloads"]:
+        out.append("")
+        out.append("## " + _("Saved workloads"))
+        for saved in answer["saved_workloads"]:
+            if saved.get("error"):
+                out.append(f"- {saved['name']}: {saved['error']}")
+                continue
+            lost = ", ".join(x["region"] for x in saved["lost"]) or "—"
+            gained = ", ".join(saved["gained"]) or "—"
+            out.append("- " + _("%(name)s: loses %(lost)s; gains %(gained)s; best region %(before)s → %(after)s") % {
+                "name": saved["name"], "lost": lost, "gained": gained,
+                "before": saved["best"]["before"] or "—", "after": saved["best"]["after"] or "—"})
+    out.append("")
+    return "\n".join(out)

@@ -234,13 +234,21 @@ class Provisioner(abc.ABC):
         self.connector = connector
 
     @abc.abstractmethod
-    def adopt(self, ref: str) -> list[Part]:
-        """What exists on the cloud for ``ref`` (every object carrying the label), as parts."""
+    def for_project(self, project_id: str) -> Provisioner:
+        """A provisioner acting in ``project_id`` with the same credentials (which need a role there)."""
+
+    @abc.abstractmethod
+    def adopt(self, ref: str, spec: Spec | None = None) -> list[Part]:
+        """What exists on the cloud for ``ref`` (every object carrying the label), as parts; given ``spec``,
+        only the kinds that spec creates are looked for."""
 
     @abc.abstractmethod
     def create(self, spec: Spec, ref: str, *, labels: Mapping[str, str] | None = None,
-               on_progress: Progress = _no_progress) -> Provisioned:
-        """Create what ``spec`` describes (adopting what exists for ``ref``), wait until it is ready."""
+               on_progress: Progress = _no_progress, fresh: bool = False) -> Provisioned:
+        """Create what ``spec`` describes (adopting what exists for ``ref``), wait until it is ready.
+
+        ``fresh``: the caller knows nothing can exist for ``ref`` yet (a first attempt), so the listings that
+        look for an earlier attempt's objects are skipped."""
 
     @abc.abstractmethod
     def rollback(self, ref: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

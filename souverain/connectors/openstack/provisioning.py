@@ -74,19 +74,39 @@ class OpenStackProvisioner(Provisioner):
 
     # -- finding what a ref holds ---------------------------------------------------------------
 
-    def adopt(self, ref: str) -> list[Part]:
+    def for_project(self, project_id: str) -> OpenStackProvisioner:
+        c = self.connector
+        if c.connection.current_project_id == project_id:
+            return self
+        auth = {k: v for k, v in dict(c.connection.config.config.get("auth") or {}).items()
+                if k not in ("project_name", "project_id", "project_domain_name", "project_domain_id",
+                             "tenant_name", "tenant_id", "domain_id", "domain_name", "system_scope")}
+        config = {"auth": {**auth, "project_id": project_id}, "region_name": c.region,
+                  "interface": c.connection.config.get_interface(), "identity_api_version": "3"}
+        for key in ("auth_type", "verify", "cacert", "cert", "key"):
+            if key in c.connection.config.config:
+                config[key] = c.connection.config.config[key]
+        scoped = OpenStackConnector(config=config, name=c.cloud, region=c.region, all_projects=False)
+        return OpenStackProvisioner(scoped, timeout=self.timeout)
+
+    def adopt(self, ref: str, spec: Spec | None = None) -> list[Part]:
         _check_ref(ref)
+        kinds = _kinds_of(spec)
         parts: list[Part] = []
-        servers = self._t.get_json("compute", "/servers/detail", {"tags": f"{REQUEST_LABEL}={ref}"})["servers"]
-        parts += [Part("servers", str((s.get("metadata") or {}).get(PART_LABEL, "server")), s, adopted=True)
-                  for s in servers if s.get("status") != "DELETED"]
-        volumes = self._t.get_json("block-storage", "/volumes/detail",
-                                   {"metadata": json.dumps({REQUEST_LABEL: ref})})["volumes"]
-        # Cinder's metadata filter is exact on the keys given; checked again here in case a cloud ignores it.
-        parts += [Part("volumes", str(v["metadata"].get(PART_LABEL, "volume")), v, adopted=True)
-                  for v in volumes if (v.get("metadata") or {}).get(REQUEST_LABEL) == ref
-                  and v.get("status") not in ("deleting", "error_deleting")]
+        if "servers" in kinds:
+            servers = self._t.get_json("compute", "/servers/detail", {"tags": f"{REQUEST_LABEL}={ref}"})["servers"]
+            parts += [Part("servers", str((s.get("metadata") or {}).get(PART_LABEL, "server")), s, adopted=True)
+                      for s in servers if s.get("status") != "DELETED"]
+        if "volumes" in kinds:
+            volumes = self._t.get_json("block-storage", "/volumes/detail",
+                                       {"metadata": json.dumps({REQUEST_LABEL: ref})})["volumes"]
+            # Cinder's metadata filter is exact on the keys given; checked again here in case a cloud ignores it.
+            parts += [Part("volumes", str(v["metadata"].get(PART_LABEL, "volume")), v, adopted=True)
+                      for v in volumes if (v.get("metadata") or {}).get(REQUEST_LABEL) == ref
+                      and v.get("status") not in ("deleting", "error_deleting")]
         for kind, names in _NEUTRON_PARTS.items():
+            if kind not in kinds:
+                continue
             spec = _neutron_plural(kind)
             for part in names:
                 found = self._t.get_json("network", f"/{_NEUTRON_TAG_PATH[kind]}",
@@ -97,9 +117,9 @@ class OpenStackProvisioner(Provisioner):
     # -- creating -------------------------------------------------------------------------------
 
     def create(self, spec: Spec, ref: str, *, labels: Mapping[str, str] | None = None,
-               on_progress: Progress = _no_progress) -> Provisioned:
+               on_progress: Progress = _no_progress, fresh: bool = False) -> Provisioned:
         _check_ref(ref)
-        run = _Run(self, ref, dict(labels or {}), on_progress)
+        run = _Run(self, ref, dict(labels or {}), on_progress, [] if fresh else self.adopt(ref, spec))
         try:
             if isinstance(spec, ServerSpec):
                 run.server(spec)
@@ -361,7 +381,7 @@ class _Run:
     """One call of ``create``: the parts found or made so far, and the progress to report."""
 
     def __init__(self, provisioner: OpenStackProvisioner, ref: str, labels: dict[str, str],
-                 on_progress: Progress) -> None:
+                 on_progress: Progress, adopted: list[Part]) -> None:
         self.p = provisioner
         self.c = provisioner.connector
         self.t = provisioner._t
@@ -369,7 +389,7 @@ class _Run:
         self.labels = labels
         self.report = on_progress
         self.fraction = 0.0
-        self.parts: dict[str, Part] = {part.part: part for part in provisioner.adopt(ref)}
+        self.parts: dict[str, Part] = {part.part: part for part in adopted}
         if self.parts:
             self.progress(0.05, f"found {len(self.parts)} objects of an earlier attempt: "
                                 + ", ".join(sorted(self.parts)))
@@ -503,6 +523,21 @@ class _Run:
         fip = self.neutron("floating_ips", "floating-ip", lambda description: self.c.create_floating_ip(
             external["id"], description=description))
         self.progress(0.9, f"floating IP {fip.get('floating_ip_address')}")
+
+
+def _kinds_of(spec: Spec | None) -> set[str]:
+    """The connector kinds a spec may create (every kind a request may create, without one)."""
+    if isinstance(spec, ServerSpec):
+        return {"servers", "volumes", "floating_ips"}
+    if isinstance(spec, VolumeSpec):
+        return {"volumes"}
+    if isinstance(spec, NetworkSpec):
+        return {"networks", "subnets", "routers"}
+    if isinstance(spec, SecurityGroupSpec):
+        return {"security_groups"}
+    if isinstance(spec, FloatingIpSpec):
+        return {"floating_ips"}
+    return {"servers", "volumes", *_NEUTRON_PARTS}
 
 
 def _rule_key(rule: Resource) -> tuple[Any, ...]:

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
+from souverain.capacity.services import fits
 from souverain.core.models import ObjectChange
 from souverain.estate import db_snapshot
 from souverain.estate.snapshot import EstateData
@@ -32,6 +33,7 @@ from .engine import (
     source_problems,
 )
 from .models import NAME_PATTERN, NAME_RULE, OperatorPolicy, PolicyActivation, PolicyVersion
+from .shared import DatabaseDecisions, remember_class
 from .signals import policy_activated
 from .workloads import WorkloadError, merge, validate  # noqa: F401  (merge is re-exported)
 
@@ -152,7 +154,12 @@ def place(raw: Mapping[str, Any], on: dt.date | None = None, *, estate: EstateDa
         context = current_context(on)
     else:
         context = placement.build_context(estate or db_snapshot.from_database(), kb or current_knowledge_base(), on)
-    return placement.answer(workload, context, on, engine)
+    # Capacity as last measured, for the estate in the database (an estate file's regions were never measured).
+    capacity = fits([case.key for case in context.cases], workload.get("size")) if estate is None else None
+    if estate is not None or kb is not None:  # a hypothetical estate: nothing to share with other processes
+        return placement.answer(workload, context, on, engine, capacity)
+    remember_class(workload, on)
+    return placement.answer(workload, context, on, engine, capacity, DatabaseDecisions())
 
 
 # --- operators' policies ---------------------------------------------------------------------------------------

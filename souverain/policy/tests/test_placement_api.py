@@ -34,7 +34,8 @@ def test_diffusion_restreinte_goes_only_to_the_sovereign_national_cloud(api):
     # No tenant named (what-if): the workload says who it is for; "cloud au centre" binds a State administration.
     result = place(api, {"data_classes": ["diffusion_restreinte"], "tenant_category": "state_administration"})
     assert [a["region"] for a in result["allowed"]] == ["sovereign/fr-paris-1"]
-    assert set(result["allowed"][0]) == {"region", "cloud", "score", "warnings"}
+    assert set(result["allowed"][0]) == {"region", "cloud", "score", "warnings", "capacity"}
+    assert result["allowed"][0]["capacity"]["status"] == "unknown"  # never measured: no claim either way
     international = reasons(result, "international/eu-west-1")
     rules = {r["rule"] for r in international}
     assert "secnumcloud.vendor_access" in rules

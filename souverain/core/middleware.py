@@ -86,12 +86,15 @@ class PasswordChangeRequiredMiddleware:
 
 class SecurityHeadersMiddleware:
     """Headers Django's SecurityMiddleware does not set: a Content-Security-Policy (scripts and styles from our
-    own origin only; the portal has no inline script, HTMX reads its configuration from a meta tag) and a
+    own origin only; the portal has no inline script nor style, HTMX reads its configuration from a meta tag and
+injects no style) and a
     Permissions-Policy; and no ``Server`` header naming the software (gunicorn's is removed in server.py)."""
 
-    CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
            "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
            "frame-ancestors 'none'")
+    # Swagger UI's page and DRF's browsable API carry a style element of their own (no script).
+    CSP_API = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
     PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -99,7 +102,8 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.setdefault("Content-Security-Policy", self.CSP)
+        response.setdefault("Content-Security-Policy",
+                            self.CSP_API if request.path.startswith("/api/") else self.CSP)
         response.setdefault("Permissions-Policy", self.PERMISSIONS)
         if "Server" in response:
             del response["Server"]

@@ -27,6 +27,8 @@ pages = [
     path("sync/", sync.SyncView.as_view(), name="sync"),
     path("sync/jobs/", sync.SyncJobsView.as_view(), name="sync-jobs"),
     path("password/", account.PasswordChangeView.as_view(), name="password"),
+    path("tokens/", account.TokensView.as_view(), name="tokens"),
+    path("history/", account.HistoryView.as_view(), name="history"),
     path("notifications/", NotificationsView.as_view(), name="notifications"),
 ]
 

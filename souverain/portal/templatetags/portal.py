@@ -25,6 +25,7 @@ NAV = [
     ("portal:placement", _("Placement"), None),
     ("portal:compliance", _("Compliance"), None),
     ("portal:sync", _("Sync"), Access(read=frozenset({Role.OPERATOR_ADMIN, Role.OPERATOR_OPS, Role.AUDITOR}))),
+    ("portal:history", _("History"), None),
     ("portal:notifications", _("Notifications"), None),
 ]
 

@@ -10,6 +10,7 @@ from souverain.inventory.kinds import KINDS
 from .views import account, compliance, estate, inventory, placement, sync
 from .views.notifications import NotificationsView
 from .views.static import serve_static
+from .views.whatif import WhatIfView
 
 pages = [
     path("", estate.OverviewView.as_view(), name="overview"),
@@ -30,6 +31,7 @@ pages = [
     path("tokens/", account.TokensView.as_view(), name="tokens"),
     path("history/", account.HistoryView.as_view(), name="history"),
     path("notifications/", NotificationsView.as_view(), name="notifications"),
+    path("whatif/", WhatIfView.as_view(), name="whatif"),
 ]
 
 urlpatterns = [

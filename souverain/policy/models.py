@@ -131,3 +131,24 @@ class CompliancePass(models.Model):
 
     def __str__(self) -> str:
         return f"compliance pass {self.pk} ({self.trigger})"
+
+
+class SharedDecision(models.Model):
+    """A decision of the engine, shared by every process (``policy/shared.py``): the second level of the one
+    decision cache, under the same key (policy set version, date, hashes of the workload, region profile and
+    knowledge-base input). Derived data: any row may be dropped at any time, and rows of past dates are."""
+
+    key = models.CharField(max_length=160, primary_key=True)
+    date = models.DateField(db_index=True)
+    deny = models.JSONField(default=list)
+    warn = models.JSONField(default=list)
+    packs = models.JSONField(default=list)
+
+
+class PlacementClass(models.Model):
+    """A workload (as the rules see it) that placement was asked about: what the compliance job decides again,
+    ahead of users, whenever the estate, the knowledge base, the policies or the date change."""
+
+    key = models.CharField(max_length=64, primary_key=True)  # hash of the workload's deciding part
+    workload = models.JSONField()
+    last_used = models.DateField(db_index=True)

@@ -33,6 +33,7 @@ from .engine import (
     source_problems,
 )
 from .models import NAME_PATTERN, NAME_RULE, OperatorPolicy, PolicyActivation, PolicyVersion
+from .shared import DatabaseDecisions, remember_class
 from .signals import policy_activated
 from .workloads import WorkloadError, merge, validate  # noqa: F401  (merge is re-exported)
 
@@ -155,7 +156,10 @@ def place(raw: Mapping[str, Any], on: dt.date | None = None, *, estate: EstateDa
         context = placement.build_context(estate or db_snapshot.from_database(), kb or current_knowledge_base(), on)
     # Capacity as last measured, for the estate in the database (an estate file's regions were never measured).
     capacity = fits([case.key for case in context.cases], workload.get("size")) if estate is None else None
-    return placement.answer(workload, context, on, engine, capacity)
+    if estate is not None or kb is not None:  # a hypothetical estate: nothing to share with other processes
+        return placement.answer(workload, context, on, engine, capacity)
+    remember_class(workload, on)
+    return placement.answer(workload, context, on, engine, capacity, DatabaseDecisions())
 
 
 # --- operators' policies ---------------------------------------------------------------------------------------

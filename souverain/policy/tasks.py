@@ -18,6 +18,7 @@ from souverain.jobs.registry import register
 from souverain.jobs.services import Reporter, submit
 
 from . import compliance
+from .shared import warm_placements
 from .signals import policy_activated
 
 JOB_KIND = "policy.compliance"
@@ -47,6 +48,9 @@ def run(job: Job, reporter: Reporter) -> None:
     reporter.set_progress(0.1, "evaluating")
     result = compliance.evaluate(resource_ids=params.get("resource_ids"), on=on, trigger=params["trigger"])
     reporter.add(resources=result.resources, classes=result.classes, opened=result.opened, resolved=result.resolved)
+    # The same triggers change placements' answers: decide the classes users ask about before they ask again.
+    reporter.set_progress(0.9, "deciding recent placement classes again")
+    reporter.add(placement_classes=warm_placements(result.date))
     reporter.set_progress(1.0, f"{result.opened} opened, {result.resolved} resolved")
 
 

@@ -32,6 +32,16 @@ class TenantCategory(models.TextChoices):
     PRIVATE = categories.PRIVATE, _("Private company")
 
 
+#: The tree's refusals (tree.TreeError codes) in the reader's language.
+TREE_MESSAGES = {
+    "cycle": _("A tenant cannot be moved under itself or one of its descendants."),
+    "too_deep": _("The tree would be %(depth)d levels deep (at most %(max)d): the parent is already at level "
+                  "%(parent_level)d."),
+    "too_deep_subtree": _("The tree would be %(depth)d levels deep (at most %(max)d): this tenant would be at level "
+                          "%(level)d and its subtree reaches %(height)d level(s) below it."),
+}
+
+
 class Tenant(ChangeLoggedModel):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
@@ -84,7 +94,7 @@ class Tenant(ChangeLoggedModel):
         try:
             tree.check_parent(self.pk, self.path or None, self.parent_id, parent.path if parent else None, subtree)
         except tree.TreeError as error:
-            raise ValidationError({error.field: error.message}) from None
+            raise ValidationError({error.field: TREE_MESSAGES[error.code] % error.params}) from None
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Keep ``path`` (and the paths of the subtree, on a move) in step with ``parent``."""

@@ -26,12 +26,14 @@ administration, a public body..., it must be the same.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet, Subquery
+from django.utils.translation import gettext as _
 
 from souverain.core import events
 
@@ -116,15 +118,37 @@ def move(tenant: Tenant, parent: Tenant | None) -> Tenant:
     return tenant
 
 
-def delete(tenant: Tenant) -> None:
-    """Delete a tenant; refused (core.api.StillReferenced, 409) while anything refers to it: children, members,
-    project mappings, resources..."""
-    from souverain.core.api import refuse_delete_while_referenced
+class TenantInUse(Exception):
+    """A tenant still referred to (children, members, mappings, resources...): ``referenced_by`` maps each kind
+    to its count and first names, as the API's 409 shows them (core.api.StillReferenced)."""
 
-    refuse_delete_while_referenced(tenant)
-    events.emit("tenancy.delete", object_type="tenancy.tenant", object_id=str(tenant.pk), object_repr=tenant.slug,
-                data={"parent": tenant.parent.slug if tenant.parent_id else None})
-    tenant.delete()
+    def __init__(self, referenced_by: dict[str, dict[str, Any]]) -> None:
+        super().__init__(", ".join(f"{kind}: {v['count']}" for kind, v in referenced_by.items()))
+        self.referenced_by = referenced_by
+
+
+def referrers(tenant: Tenant, shown: int = 10) -> dict[str, dict[str, Any]]:
+    """What refers to the tenant, by kind: ``{"tenants": {"count": 2, "objects": [...]}}``."""
+    found: dict[str, dict[str, Any]] = {}
+    for relation in tenant._meta.related_objects:
+        rows = relation.related_model._base_manager.filter(**{relation.field.name: tenant})
+        count = rows.count()
+        if count:
+            found[str(relation.related_model._meta.verbose_name_plural)] = {
+                "count": count, "objects": sorted(str(obj) for obj in rows[:shown])}
+    return dict(sorted(found.items()))
+
+
+def delete(tenant: Tenant) -> None:
+    """Delete a tenant; refused (``TenantInUse``) while anything refers to it — children (so a whole subtree is
+    emptied first), members, project mappings, resources, quotas — rather than cascading silently. Audited."""
+    with transaction.atomic():
+        referenced_by = referrers(tenant)
+        if referenced_by:
+            raise TenantInUse(referenced_by)
+        events.emit("tenancy.delete", object_type="tenancy.tenant", object_id=str(tenant.pk),
+                    object_repr=tenant.slug, data={"parent": tenant.parent.slug if tenant.parent_id else None})
+        tenant.delete()
 
 
 # --- defaults -------------------------------------------------------------------------------------------------
@@ -160,9 +184,10 @@ def check_defaults(tenant: Tenant) -> None:
         return
     for ancestor in chain:
         if ancestor.category != categories.DEFAULT_TENANT_CATEGORY and ancestor.category != tenant.category:
-            raise ValidationError({"category": (
-                f"category: {tenant.category!r} differs from the category of ancestor {ancestor.slug!r} "
-                f"({ancestor.category}); a child tenant keeps its ancestors' legal category")})
+            raise ValidationError({"category": _(
+                "“%(category)s” differs from the category of ancestor “%(ancestor)s” (%(theirs)s): a child tenant "
+                "keeps its ancestors' legal category.") % {
+                    "category": tenant.category, "ancestor": ancestor.slug, "theirs": ancestor.category}})
     if _defaults_merge is None:
         return
     merge = _defaults_merge
@@ -176,6 +201,8 @@ def check_defaults(tenant: Tenant) -> None:
         for key in _WINNER_REQUIREMENTS:
             # Unset (absent, null, an empty list) inherits; a stated value must be the merged one.
             if stated.get(key) not in (None, []) and alone[key] != effective[key]:
-                raise ValidationError({"default_requirements": (
-                    f"default_requirements.{key}: {stated[key]!r} is looser than what ancestor "
-                    f"{ancestor.slug!r} requires ({effective[key]!r}); a child can only make defaults stricter")})
+                raise ValidationError({"default_requirements": _(
+                    "%(key)s: %(value)s is looser than what ancestor “%(ancestor)s” requires (%(required)s): a "
+                    "child tenant can only make defaults stricter.") % {
+                        "key": f"default_requirements.{key}", "value": json.dumps(stated[key]),
+                        "ancestor": ancestor.slug, "required": json.dumps(effective[key])}})

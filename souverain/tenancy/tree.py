@@ -20,12 +20,15 @@ SEPARATOR = "/"
 
 
 class TreeError(ValueError):
-    """A refused tree change; ``field`` names the field at fault (``parent``)."""
+    """A refused tree change; ``field`` names the field at fault (``parent``); ``code`` and ``params`` let the
+    Django side say it in the reader's language (models.Tenant.check_tree)."""
 
-    def __init__(self, message: str, field: str = "parent") -> None:
+    def __init__(self, message: str, code: str, field: str = "parent", **params: int) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.code = code
+        self.params = params
 
 
 def path_of(ids: Iterable[int]) -> str:
@@ -59,7 +62,7 @@ def check_parent(node_id: int | None, node_path: str | None, parent_id: int | No
     else:
         if node_id is not None and (parent_id == node_id or node_id in ids_of(parent_path or "")):
             raise TreeError(f"a tenant cannot be moved under itself or one of its descendants "
-                            f"(parent {parent_id} is inside the subtree of {node_id})")
+                            f"(parent {parent_id} is inside the subtree of {node_id})", "cycle")
         new_depth = depth_of(parent_path or "") + 1
     height = 0  # how many levels the subtree reaches below the node
     if node_path:
@@ -69,9 +72,11 @@ def check_parent(node_id: int | None, node_path: str | None, parent_id: int | No
         if height:
             raise TreeError(f"the tree would be {new_depth + height} levels deep (at most {MAX_DEPTH}): "
                             f"this tenant would be at level {new_depth} and its subtree reaches {height} "
-                            f"level(s) below it")
+                            f"level(s) below it", "too_deep_subtree", depth=new_depth + height,
+                            max=MAX_DEPTH, level=new_depth, height=height)
         raise TreeError(f"the tree would be {new_depth} levels deep (at most {MAX_DEPTH}): the parent is already "
-                        f"at level {new_depth - 1}")
+                        f"at level {new_depth - 1}", "too_deep", depth=new_depth, max=MAX_DEPTH,
+                        parent_level=new_depth - 1)
 
 
 def moved_path(path: str, old_prefix: str, new_prefix: str) -> str:

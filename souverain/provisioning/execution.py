@@ -337,3 +337,20 @@ def run_action(job: Job, reporter: jobs.Reporter) -> None:
     events.emit("provisioning.action.done", object_type="inventory.resource", object_id=str(resource.pk),
                 object_repr=f"server {resource.name}"[:200], username=job.requested_by or "system",
                 data={"action": action, "args": args, "job": job.pk})
+
+
+#: What a server's status allows (Nova's own rules, so the portal does not offer what the cloud would refuse).
+_ACTIONS_BY_STATUS: dict[str, tuple[str, ...]] = {
+    "active": ("stop", "reboot", "resize", "delete", "attach_volume", "detach_volume", "associate_floating_ip",
+               "disassociate_floating_ip"),
+    "shutoff": ("start", "resize", "delete", "attach_volume", "detach_volume", "associate_floating_ip",
+                "disassociate_floating_ip"),
+    "error": ("delete",),
+}
+
+
+def available_actions(resource: Resource) -> list[str]:
+    """The day-2 actions the resource's last known status allows (none for a gone one or another kind)."""
+    if resource.kind != "server" or resource.gone_at is not None:
+        return []
+    return list(_ACTIONS_BY_STATUS.get(resource.status, ("delete",)))

@@ -1,6 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import actions, views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -10,3 +10,4 @@ router.register("quotas", views.QuotaViewSet)
 router.register("approval-rules", views.ApprovalPolicyViewSet)
 
 urlpatterns = router.urls
+urlpatterns += actions.urlpatterns  # day-2 actions on inventoried servers (execution's view)

@@ -11,7 +11,7 @@ from .output import console
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 #: What a tenant entry of examples/tenants.yaml may set; anything else is a mistake in the file.
 TENANT_FIELDS = frozenset({"slug", "name", "category", "description", "default_data_classes",
-                           "default_requirements", "safeguards"})
+                           "default_requirements", "safeguards", "parent"})
 
 
 def example_estate_path() -> Path | None:
@@ -40,6 +40,11 @@ def load_example_tenants(path: Path = EXAMPLES / "tenants.yaml") -> None:
             if unknown or "slug" not in entry:
                 raise SystemExit(f"{path}: tenants[{index}]: unknown field(s) {', '.join(sorted(unknown))}"
                                  if unknown else f"{path}: tenants[{index}]: slug is required")
+            if entry.get("parent") is not None:  # a slug of the organisation tree, listed earlier or existing
+                parent = Tenant.objects.filter(slug=entry["parent"]).first()
+                if parent is None:
+                    raise SystemExit(f"{path}: tenant {entry['slug']}: parent: unknown tenant '{entry['parent']}'")
+                entry = {**entry, "parent": parent}
             tenant = Tenant.objects.filter(slug=entry["slug"]).first() or Tenant(slug=entry["slug"])
             changed = tenant.pk is None or any(getattr(tenant, k) != v for k, v in entry.items())
             for key, value in entry.items():

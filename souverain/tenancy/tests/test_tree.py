@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 from django.core.exceptions import ValidationError
 
 from souverain.tenancy import tree
@@ -67,3 +68,26 @@ def test_a_move_rewrites_the_subtree_paths():
     too_deep = chain(4, "d")
     with pytest.raises(ValidationError, match="levels deep"):
         move(other, too_deep[-1])  # 3 levels under level 4 = 7
+
+
+@pytest.mark.django_db
+def test_the_tenants_file_builds_the_tree_and_refuses_a_sixth_level(tmp_path):
+    from souverain.cli.setup import load_example_tenants
+
+    entries = [{"slug": f"t{level}", "name": f"T{level}", **({"parent": f"t{level - 1}"} if level > 1 else {})}
+               for level in range(1, 6)]
+    good = tmp_path / "tenants.yaml"
+    good.write_text(yaml.safe_dump({"tenants": entries}), encoding="utf-8")
+    load_example_tenants(good)
+    assert Tenant.objects.get(slug="t5").depth == 5
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"tenants": [*entries, {"slug": "t6", "name": "T6", "parent": "t5"}]}),
+                   encoding="utf-8")
+    with pytest.raises(SystemExit, match="parent.*6 levels deep"):
+        load_example_tenants(bad)
+    assert not Tenant.objects.filter(slug="t6").exists()
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text(yaml.safe_dump({"tenants": [{"slug": "x", "name": "X", "parent": "nowhere"}]}),
+                       encoding="utf-8")
+    with pytest.raises(SystemExit, match="parent: unknown tenant 'nowhere'"):
+        load_example_tenants(unknown)

@@ -86,13 +86,14 @@ class ThrottledModelBackend(ModelBackend):
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
-    error_messages = {**AuthenticationForm.error_messages}
+    throttled = False  # the login page shows the throttling message rather than "wrong password"
 
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""
         wait = refuse_if_throttled(username, self.request)
         if wait:
             throttle.record_failure(username, throttle.address_of(self.request))
+            self.throttled = True
             raise forms.ValidationError(throttled_message(wait), code="throttled")
         if self.request is not None:
             self.request._souverain_throttle_checked = True

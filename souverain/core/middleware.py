@@ -71,16 +71,13 @@ class PasswordChangeRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from django.contrib import messages
         from django.shortcuts import redirect
 
         from .auth import must_change_password
 
         user = getattr(request, "user", None)
         if user is not None and not request.path.startswith(self.ALLOWED_PREFIXES) and must_change_password(user):
-            messages.warning(request, _("Choose a new password before going on: the one you were given was for "
-                                        "the first login only."))
-            return redirect("portal:password")
+            return redirect("portal:password")  # which says why (portal.views.account)
         return self.get_response(request)
 
 

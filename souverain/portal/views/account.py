@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.generic import TemplateView
 
 from souverain.core import tokens as api_tokens
-from souverain.core.auth import password_changed
+from souverain.core.auth import must_change_password, password_changed
 from souverain.core.models import ApiToken, ObjectChange
 from souverain.core.roles import ALL_ROLES, Role
 from souverain.tenancy.api.account import CHANGE_HISTORY, OWN_TOKENS, ObjectChangeFilterSet, tokens_visible_to
@@ -35,6 +35,13 @@ class PasswordChangeView(PortalAccessMixin, RoleContextMixin, auth_views.Passwor
     access = OWN_ACCOUNT
     template_name = "portal/password_change.html"
     success_url = reverse_lazy("portal:password")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if must_change_password(self.request.user):
+            context["forced"] = _("Choose a new password before going on: the one you were given was for the first "
+                                  "login only.")
+        return context
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)

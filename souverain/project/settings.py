@@ -25,7 +25,11 @@ def _env_bool(name: str, default: bool) -> bool:
 DEBUG = _env_bool("SOUVERAIN_DEBUG", False)
 # A development key is acceptable only for the embedded default; scale mode must set its own.
 # Refused outside loopback or debug (souverain/core/startup.py).
-SECRET_KEY = os.environ.get("SOUVERAIN_SECRET_KEY", "souverain-insecure-development-key-change-me")
+# `souverain setup` stores a random one in the data directory (0600) for the embedded default.
+_SECRET_KEY_FILE = Path(os.environ.get("SOUVERAIN_SECRET_KEY_FILE", DATA_DIR / "secret.key"))
+SECRET_KEY = os.environ.get("SOUVERAIN_SECRET_KEY") or (
+    _SECRET_KEY_FILE.read_text(encoding="ascii").strip() if _SECRET_KEY_FILE.is_file() else ""
+) or "souverain-insecure-development-key-change-me"
 # Encrypts cloud credentials at rest (Fernet). Else the key file below (core/crypto.py).
 CREDENTIALS_KEY = os.environ.get("SOUVERAIN_CREDENTIALS_KEY", "")
 ALLOWED_HOSTS = [h for h in os.environ.get("SOUVERAIN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
@@ -277,6 +281,7 @@ CREDENTIALS_KEY_FILE = Path(os.environ.get("SOUVERAIN_CREDENTIALS_KEY_FILE", DAT
 # Keys that only decrypt (a rotation in progress with keys given by the environment), comma-separated.
 CREDENTIALS_OLD_KEYS = [k for k in os.environ.get("SOUVERAIN_CREDENTIALS_OLD_KEYS", "").split(",") if k]
 DEFAULT_SECRET_KEY = "souverain-insecure-development-key-change-me"
+SECRET_KEY_FILE = _SECRET_KEY_FILE
 # Served over TLS (directly or behind a proxy that says so in SOUVERAIN_PROXY_SSL_HEADER, e.g.
 # "HTTP_X_FORWARDED_PROTO=https"): Secure cookies, HSTS, HTTP redirected to HTTPS.
 SOUVERAIN_TLS = _env_bool("SOUVERAIN_TLS", False)

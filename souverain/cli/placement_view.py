@@ -17,12 +17,21 @@ def _reason(entry: dict[str, Any]) -> Text:
     return Text.assemble((f"{entry['rule']}: ", "bold"), entry["message"])
 
 
+def _capacity(verdict: dict[str, Any] | None) -> tuple[tuple[str, str], ...]:
+    # The capacity verdict for the workload's size (souverain/capacity/fit.py); absent for a what-if on a file.
+    if not verdict:
+        return ()
+    style = {"full": "bold red", "fits": "green"}.get(verdict.get("status", ""), "dim")
+    return (("  ", ""), (verdict.get("message", ""), style))
+
+
 def print_placement(result: dict[str, Any]) -> None:
     allowed, denied = result["allowed"], result["denied"]
     if allowed:
         say(f"Allowed regions on {result.get('date', '')}, best first:")
         for rank, entry in enumerate(allowed, 1):
-            item(Text.assemble(f"{rank}. ", (entry["region"], "bold green"), f"  score {entry['score']}"), 2)
+            item(Text.assemble(f"{rank}. ", (entry["region"], "bold green"), f"  score {entry['score']}",
+                               *_capacity(entry.get("capacity"))), 2)
             for warning in entry["warnings"]:
                 item(Text.assemble(("warning ", "yellow"), _reason(warning)), 5)
     else:

@@ -52,6 +52,11 @@ class PlacementForm(forms.Form):
         help_text=_("Ranked first when allowed."))
     on = forms.DateField(label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
                          help_text=_("Certificates and laws as on this day; default today."))
+    # The workload's size (optional): where it cannot fit in the free capacity, a region is "allowed but full".
+    size_vcpu = forms.IntegerField(label=_("vCPU per server"), required=False, min_value=0)
+    size_ram_mb = forms.IntegerField(label=_("RAM per server (MiB)"), required=False, min_value=0)
+    size_disk_gb = forms.IntegerField(label=_("Disk per server (GiB)"), required=False, min_value=0)
+    size_count = forms.IntegerField(label=_("Servers"), required=False, min_value=1)
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -92,6 +97,10 @@ class PlacementForm(forms.Form):
             workload["tenant"] = tenant
         if data.get("preferred"):
             workload["preferences"] = {"regions": list(data["preferred"])}
+        size = {key: data[f"size_{key}"] for key in ("vcpu", "ram_mb", "disk_gb", "count")
+                if data.get(f"size_{key}") is not None}
+        if size:
+            workload["size"] = size
         return workload
 
     def decision_date(self) -> dt.date:

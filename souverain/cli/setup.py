@@ -74,6 +74,21 @@ def load_example() -> None:
                   f" updated {sum(report.updated.values())}")
 
 
+def ensure_keys() -> None:
+    """The embedded default's secrets, made once and kept in the data directory (0600): the credentials key (what
+    was encrypted under the old key derived from the development secret is moved to it) and the secret key."""
+    from django.conf import settings
+
+    from souverain.core import crypto
+    from souverain.core.startup import ensure_secret_key_file
+
+    if crypto.ensure_key_file():
+        console.print(f"credentials key created: {crypto.key_file()} (keep a copy: without it, stored cloud "
+                      "credentials cannot be read)", highlight=False)
+    if ensure_secret_key_file():
+        console.print(f"secret key created: {settings.SECRET_KEY_FILE} (used from the next start)", highlight=False)
+
+
 def ensure_admin(username: str) -> None:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.password_validation import validate_password

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import platform
 import sys
 from pathlib import Path
 from urllib.parse import quote
@@ -52,9 +53,10 @@ def setup(example: bool, admin_user: str) -> None:
     _django()
     from django.core.management import call_command
 
-    from .setup import ensure_admin, load_example
+    from .setup import ensure_admin, ensure_keys, load_example
 
     call_command("migrate", interactive=False, verbosity=0)
+    ensure_keys()
     _kb_load()
     if example:
         load_example()
@@ -70,7 +72,10 @@ def setup(example: bool, admin_user: str) -> None:
 def run(addr: str, workers: int | None, threads: int | None) -> None:
     """Serve the API and the portal with gunicorn; without a broker, the embedded worker runs beside it."""
     _django()
+    from souverain.core.startup import refuse_insecure_start
     from souverain.project.server import serve
+
+    refuse_insecure_start(addr)
 
     console.print(f"Souverain on http://{addr}/  (API docs: http://{addr}/api/docs/)")
     sys.exit(serve(addr, workers=workers, threads=threads))
@@ -212,10 +217,13 @@ def login(url: str, username: str, password: str) -> None:
 
     try:
         response = requests.post(f"{url.rstrip('/')}/api/auth/token/",
-                                 json={"username": username, "password": password}, timeout=60)
+                                 json={"username": username, "password": password,
+                                       "name": f"souverain login ({platform.node()[:60]})"}, timeout=60)
     except requests.RequestException as exc:
         fail(f"cannot reach the Souverain server at {url}: {type(exc).__name__}")
         return
+    if response.status_code in (403, 429):
+        fail(_detail(response))  # a password to change first, or too many failed logins: the server says which
     if response.status_code != 200:
         fail("wrong username or password")
     try:
@@ -224,6 +232,13 @@ def login(url: str, username: str, password: str) -> None:
         fail(str(exc))
         return
     console.print(f"logged in to {url} as {username} (token in {path})", highlight=False)
+
+
+def _detail(response: object) -> str:
+    try:
+        return str(response.json().get("detail"))  # type: ignore[attr-defined]
+    except ValueError:
+        return f"refused ({response.status_code})"  # type: ignore[attr-defined]
 
 
 def _sorted(rows: list[dict], *keys: str) -> list[dict]:
@@ -761,6 +776,12 @@ main.add_command(tenants)
 from .whatif import whatif  # noqa: E402  (the what-if command, in its own file: cli/whatif.py)
 
 main.add_command(whatif)
+
+
+from .accounts import keys, tokens  # noqa: E402  (API tokens and the credentials key: cli/accounts.py)
+
+main.add_command(tokens)
+main.add_command(keys)
 
 
 if __name__ == "__main__":

@@ -181,6 +181,7 @@ def run(args: argparse.Namespace, env: dict[str, str], project_id: str, workers:
 
     # --- Souverain ----------------------------------------------------------------------------------------
     souverain_times: list[float] = []
+    post_times: list[float] = []
     failures: list[str] = []
 
     def souverain_one(index: int) -> None:
@@ -192,6 +193,7 @@ def run(args: argparse.Namespace, env: dict[str, str], project_id: str, workers:
         response = client.post("/api/requests/", {
             "kind": "server", "name": f"bench-sv-{index}", "region": region,
             "spec": {"flavor": flavor["name"], "image": image["name"], "network": "shared"}}, format="json")
+        post_times.append(time.perf_counter() - begun)
         if response.status_code != 201:
             failures.append(f"{index}: HTTP {response.status_code} {response.content[:300]!r}")
             return
@@ -222,6 +224,24 @@ def run(args: argparse.Namespace, env: dict[str, str], project_id: str, workers:
     for failure in failures[:10]:
         say(f"  {failure}")
 
+    # Where Souverain's time goes, from the requests' own times: the POST (gate included), waiting for a worker,
+    # the run until ACTIVE, and the run's end (inventory, timeline) after the last progress step.
+    from souverain.jobs.models import Job
+    from souverain.provisioning.models import RequestEvent
+
+    done = list(ServiceRequest.objects.filter(status=ServiceRequest.Status.DONE, name__startswith="bench-sv-"))
+    queued = [(r.started_at - r.created).total_seconds() for r in done if r.started_at]
+    running = [(r.finished_at - r.started_at).total_seconds() for r in done if r.started_at and r.finished_at]
+    active_at = {e.request_id: e.at for e in RequestEvent.objects.filter(
+        request__in=done, step=RequestEvent.Step.PROGRESS, message__endswith=" ACTIVE")}
+    tail = [(r.finished_at - active_at[r.pk]).total_seconds() for r in done if r.pk in active_at and r.finished_at]
+    compliance = Job.objects.filter(kind="policy.compliance").count()
+    breakdown = {"post_s": _median(post_times), "queued_s": _median(queued), "run_s": _median(running),
+                 "after_active_s": _median(tail), "compliance_passes_queued": compliance}
+    say(f"Souverain, medians: POST {breakdown['post_s']} s, waiting for a worker {breakdown['queued_s']} s, "
+        f"running {breakdown['run_s']} s (of which after ACTIVE {breakdown['after_active_s']} s); "
+        f"{compliance} compliance passes queued")
+
     # What each side created, from the cloud's raw listing of the project.
     scoped = copy.deepcopy(entry)
     listing = openstack.connect(auth=scoped, region_name=REGIONS[args.cloud], interface="public",
@@ -237,6 +257,7 @@ def run(args: argparse.Namespace, env: dict[str, str], project_id: str, workers:
         "openstacksdk": {"median_s": round(sdk_median, 3), "total_s": round(sdk_total, 2),
                          "load_before": sdk_load_before, "load_after": sdk_load_after},
         "souverain": {"median_s": round(sv_median, 3), "total_s": round(sv_total, 2), "failures": len(failures),
+                      "breakdown": breakdown,
                       "load_before": sv_load_before, "load_after": sv_load_after},
         "overhead_per_server_at_median_ms": round((sv_median - sdk_median) * 1000),
         "total_ratio": round(sv_total / sdk_total, 2),
@@ -246,6 +267,10 @@ def run(args: argparse.Namespace, env: dict[str, str], project_id: str, workers:
         f"(overhead {results['overhead_per_server_at_median_ms']} ms); totals {sdk_total:.1f} s vs {sv_total:.1f} s "
         f"(ratio {results['total_ratio']}); {load()}")
     return results
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 3) if values else None
 
 
 def cleanup(cloud: str, project_id: str, admin: Any) -> None:

@@ -48,6 +48,9 @@ from .connector import OpenStackConnector
 
 #: Nova tags are at most 60 characters and may hold neither "/" nor ",": the ref is kept well within.
 _REF = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+FLAVOR_TTL = 300.0
+POLL_FAST, FAST_FOR, POLL_SLOW = 0.25, 60.0, 2.0
 #: The Neutron kinds a request may create, with the part names each may play, in deletion order.
 _NEUTRON_PARTS: dict[str, tuple[str, ...]] = {
     "floating_ips": ("floating-ip",),
@@ -71,6 +74,7 @@ class OpenStackProvisioner(Provisioner):
         super().__init__(connector)
         self.timeout = timeout
         self._t = connector._t  # the provider's own transport: same package, same conventions
+        self._flavors: dict[str, tuple[float, Resource]] = {}
 
     # -- finding what a ref holds ---------------------------------------------------------------
 
@@ -279,12 +283,12 @@ class OpenStackProvisioner(Provisioner):
             volume_id = str(args["volume"])
             self._t.request("compute", "POST", f"{path}/os-volume_attachments",
                             json={"volumeAttachment": {"volumeId": volume_id}})
-            c.wait_for_volume(volume_id, "in-use", timeout=self.timeout)
+            self.wait_for("volumes", volume_id, "in-use", ("error", "error_attaching"))
             return c.get_server(server_id)
         if action == "detach_volume":
             volume_id = str(args["volume"])
             self._t.request("compute", "DELETE", f"{path}/os-volume_attachments/{_q(volume_id)}")
-            c.wait_for_volume(volume_id, "available", failures=("error", "error_detaching"), timeout=self.timeout)
+            self.wait_for("volumes", volume_id, "available", ("error", "error_detaching"))
             return c.get_server(server_id)
         if action == "associate_floating_ip":
             port = self.server_port(server_id)
@@ -331,28 +335,51 @@ class OpenStackProvisioner(Provisioner):
     # -- resolving names ------------------------------------------------------------------------
 
     def find_flavor(self, name_or_id: str) -> Resource:
-        try:
-            return self.connector.get_flavor(name_or_id)
-        except NotFound:
-            pass
-        found = [f for f in self.connector.flavors() if f.get("name") == name_or_id]
-        return self._one("flavor", name_or_id, found)
+        # Nova flavors never change (only deleted and made anew, with a new id): kept for FLAVOR_TTL.
+        cached = self._flavors.get(name_or_id)
+        if cached is not None and time.monotonic() - cached[0] < FLAVOR_TTL:
+            return cached[1]
+        flavors = list(self.connector.flavors())
+        found = [f for f in flavors if f.get("id") == name_or_id] or [f for f in flavors
+                                                                        if f.get("name") == name_or_id]
+        flavor = self._one("flavor", name_or_id, found)
+        self._flavors[name_or_id] = (time.monotonic(), flavor)
+        return flavor
 
     def find_image(self, name_or_id: str) -> Resource:
-        try:
+        # One call either way: an id is looked up, a name filtered on (Glance answers 404 to a name as an id).
+        if _UUID.match(name_or_id):
             return self.connector.get_image(name_or_id)
-        except NotFound:
-            pass
         found = self._t.get_json("image", "/images", {"name": name_or_id})["images"]
         return self._one("image", name_or_id, found)
 
     def find_network(self, name_or_id: str, **filters: str) -> Resource:
-        try:
+        if _UUID.match(name_or_id):
             return self.connector.get_network(name_or_id)
-        except NotFound:
-            pass
         found = self._t.get_json("network", "/networks", {"name": name_or_id, **filters})["networks"]
         return self._one("network", name_or_id, found)
+
+    def wait_for(self, kind: str, id: str, status: str, failures: tuple[str, ...] = ("error",)) -> Resource:
+        """Poll every POLL_FAST seconds for FAST_FOR seconds, then every POLL_SLOW: a small server is ACTIVE
+        within seconds, and the connector's waits (growing to 5 s between polls) would add seconds to each."""
+        get = self.connector._getter(kind)
+        started = time.monotonic()
+        wanted, failed = status.lower(), {f.lower() for f in failures}
+        while True:
+            current = get(id)
+            state = str(current.get("status", "")).lower()
+            if state == wanted:
+                return current
+            if state in failed:
+                fault = (current.get("fault") or {}).get("message", "")
+                raise ConnectorError(f"{kind[:-1]} {id} went to {state.upper()} while waiting for {status}"
+                                     + (f": {fault}" if fault else ""), cloud=self.connector.cloud,
+                                     region=self.connector.region)
+            elapsed = time.monotonic() - started
+            if elapsed > self.timeout:
+                raise Timeout(f"{kind[:-1]} {id} still {state} after {self.timeout:.0f}s (wanted {status})",
+                              cloud=self.connector.cloud, region=self.connector.region)
+            time.sleep(POLL_FAST if elapsed < FAST_FOR else POLL_SLOW)
 
     def external_network(self, name_or_id: str | None) -> Resource:
         if name_or_id:
@@ -432,7 +459,7 @@ class _Run:
             self.progress(progress[0], f"volume {created['id']} asked")
         volume = self.parts[part].resource
         if volume.get("status") not in ("available", "in-use"):
-            volume = self.c.wait_for_volume(volume["id"], timeout=self.p.timeout)
+            volume = self.p.wait_for("volumes", volume["id"], "available")
         self.progress(progress[1], f"volume {volume['id']} available")
         return self.refresh(part, volume)
 
@@ -463,13 +490,13 @@ class _Run:
             self.parts["server"] = Part("servers", "server", created)
             self.progress(0.15, f"server {created['id']} asked")
         server_id = self.parts["server"].id
-        server = self.c.wait_for_server(server_id, timeout=self.p.timeout)
+        server = self.p.wait_for("servers", server_id, "ACTIVE")
         self.refresh("server", server)
         self.progress(0.6, f"server {server_id} ACTIVE")
         if spec.volume_gb:
             volume = self.parts["data-volume"].resource
             if volume.get("status") != "in-use":
-                volume = self.c.wait_for_volume(volume["id"], timeout=self.p.timeout)
+                volume = self.p.wait_for("volumes", volume["id"], "available")
                 self.p.server_action(server_id, "attach_volume", volume=volume["id"])
             self.refresh("data-volume", self.c.get_volume(volume["id"]))
             self.progress(0.75, f"volume {volume['id']} attached")
@@ -482,7 +509,8 @@ class _Run:
                 fip = self.c.update_floating_ip(fip["id"], port_id=port["id"])
             self.refresh("floating-ip", self.c.get_floating_ip(fip["id"]))
             self.progress(0.9, f"floating IP {fip.get('floating_ip_address')} associated")
-        self.refresh("server", self.c.get_server(server_id))
+        if spec.volume_gb or spec.floating_ip:
+            self.refresh("server", self.c.get_server(server_id))  # its addresses and volumes as they are now
 
     def network(self, spec: NetworkSpec) -> None:
         network = self.neutron("networks", "network",

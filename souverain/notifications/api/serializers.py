@@ -31,6 +31,15 @@ class SubscriptionSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializ
                   "has_secret", "language", "is_active", "created_by", "created", "last_updated"]
         read_only_fields = ["id", "has_secret", "created_by", "created", "last_updated"]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        own_tenant = tenant_of(request.user) if request is not None else None
+        if own_tenant is not None:
+            # A tenant user's choices (the browsable API's form too) name no other tenant nor its users.
+            self.fields["tenant"].queryset = Tenant.objects.filter(pk=own_tenant.pk)
+            self.fields["user"].queryset = get_user_model().objects.filter(membership__tenant=own_tenant)
+
     def get_has_secret(self, subscription: Subscription) -> bool:
         return bool(subscription.secret_encrypted)
 

@@ -85,7 +85,7 @@ class SecurityHeadersMiddleware:
     """Headers Django's SecurityMiddleware does not set: a Content-Security-Policy (scripts and styles from our
     own origin only; the portal has no inline script nor style, HTMX reads its configuration from a meta tag and
 injects no style) and a
-    Permissions-Policy; and no ``Server`` header naming the software (gunicorn's is removed in server.py)."""
+    Permissions-Policy; and no ``Server`` header naming Python (Django's development server would send one)."""
 
     CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
            "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
@@ -102,6 +102,9 @@ injects no style) and a
         response.setdefault("Content-Security-Policy",
                             self.CSP_API if request.path.startswith("/api/") else self.CSP)
         response.setdefault("Permissions-Policy", self.PERMISSIONS)
-        if "Server" in response:
-            del response["Server"]
+        # gunicorn says "gunicorn" alone; Django's development server (wsgiref) would say "WSGIServer/0.2
+        # CPython/3.11.x" unless the answer carries its own.
+        software = str(request.META.get("SERVER_SOFTWARE", ""))
+        if software.startswith("WSGIServer") or "python" in software.lower():
+            response["Server"] = "Souverain"
         return response

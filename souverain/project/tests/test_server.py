@@ -84,7 +84,12 @@ def test_souverain_run_serves_supervises_its_worker_and_stops_on_sigterm(tmp_pat
         _wait_for(healthy, 90, "the server to answer")
         css = requests.get(f"{base}/static/portal/souverain.css", timeout=30)
         assert css.status_code == 200 and "max-age=3600" in css.headers["Cache-Control"]
-        assert requests.get(f"{base}/login/", timeout=30).status_code == 200
+        login = requests.get(f"{base}/login/", timeout=30)
+        assert login.status_code == 200
+        # gunicorn names itself only; the portal's own security headers are there (souverain/core/middleware.py).
+        assert "python" not in login.headers.get("Server", "").lower()
+        assert "script-src 'self'" in login.headers["Content-Security-Policy"]
+        assert login.headers["Referrer-Policy"] == "same-origin"
 
         def worker_pid() -> int | None:
             found = [p for p in _children(supervisor.pid) if "souverain.project.server worker" in _cmdline(p)]
@@ -118,3 +123,17 @@ def _state(pid: int) -> str:
         return "zombie" if " Z " in Path(f"/proc/{pid}/stat").read_text() else "alive"
     except FileNotFoundError:
         return "gone"
+
+
+def test_souverain_run_refuses_to_serve_beyond_loopback_with_development_secrets(tmp_path):
+    """Issue 13 item 7: the public development secret key, and a credentials key derived from it, were served on any
+    address."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "SOUVERAIN_SECRET_KEY", "SOUVERAIN_CREDENTIALS_KEY",
+                        "SOUVERAIN_DEBUG", "SOUVERAIN_LOG_FILE"}}
+    env.update(SOUVERAIN_DATA_DIR=str(tmp_path))
+    refused = subprocess.run([SOUVERAIN, "run", "--addr", f"0.0.0.0:{_free_port()}"], env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert refused.returncode != 0
+    assert "refusing to serve beyond loopback" in refused.stderr + refused.stdout
+    assert "SOUVERAIN_SECRET_KEY" in refused.stderr + refused.stdout

@@ -72,7 +72,7 @@ def test_setup_creates_a_private_key_file_and_moves_the_old_secrets_to_it(key_fi
     assert crypto.ensure_key_file() is True
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
     after = _tokens(clouds)
-    assert all(old != new for old, new in zip(before, after))
+    assert all(old != new for old, new in zip(before, after, strict=True))
     with pytest.raises(InvalidToken):
         derived.decrypt(after[0].encode())
     assert [c.get_credentials()["index"] for c in clouds] == [0, 1, 2]

@@ -143,7 +143,11 @@ def main() -> None:
     Membership.objects.create(user=user, role=Role.TENANT_MEMBER, tenant=tenant)
     before = table_counts()
     start = time.perf_counter()
-    answer = services.answer(question, user=user)
+    try:
+        answer = services.answer(question, user=user)
+    except Exception as exc:  # noqa: BLE001  (report it, keep the figures above)
+        print(f"what-if as a tenant user failed: {exc!r}")
+        return
     print(f"what-if as a tenant user ({tenant.slug}): {time.perf_counter() - start:.2f} s;"
           f" {answer['resources']['evaluated']:,} resources, {answer['resources']['newly_non_compliant']:,} newly"
           f" non-compliant; {load()}")

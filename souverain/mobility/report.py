@@ -102,7 +102,10 @@ def _markdown(answer: dict[str, Any], language: str) -> str:
         out.append(f"**{_('Affected groups and where they could go')}**")
         for group in res["groups"]:
             new = ", ".join(f"{r['rule']} ({r['severity']})" for r in group["new"]) or "—"
-            goes = ", ".join(d["region"] for d in group.get("could_go") or []) or _("nowhere")
+            if group.get("could_go") is None:
+                goes = _("(not computed)")
+            else:
+                goes = ", ".join(d["region"] for d in group["could_go"]) or _("nowhere")
             out.append("- " + _("%(count)s resource(s) of %(tenant)s in %(region)s: %(rules)s; could go to "
                                 "%(regions)s") % {"count": group["resources"], "tenant": group["tenant"] or "—",
                                                   "region": group["region"], "rules": new, "regions": goes})

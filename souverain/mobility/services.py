@@ -17,6 +17,8 @@ one (built in memory, never cached under the live token). Everything below only 
    resources themselves are listed (up to ``resource_limit``) by one query joining the affected classes.
 3. Where the affected resources could go: the class's workload placed against the changed estate (allowed
    regions, best first), with the capacity engineer's ``souverain.capacity.services.fits`` when it exists.
+   Groups whose workloads decide alike share one search; at most ``DESTINATION_SEARCHES`` searches are made,
+   largest groups first (each decides a workload in every region), the rest is counted as not computed.
 4. Saved workloads (``models.SavedWorkload``): placed before and after; the regions each loses or gains.
 
 A tenant user's answer holds only the tenant's resources and saved workloads, and only the regions of the
@@ -48,6 +50,7 @@ from souverain.policy.compliance import (
     severity_of,
     workload_of,
 )
+from souverain.policy.engine.cache import canonical_hash, workload_profile
 from souverain.policy.workloads import WorkloadError, merge, validate
 from souverain.sovereignty.kb import KnowledgeBase
 from souverain.sovereignty.services import current_knowledge_base
@@ -58,6 +61,7 @@ from .models import SavedWorkload
 
 RESOURCE_LIMIT = 200
 DESTINATIONS = 5
+DESTINATION_SEARCHES = 12
 
 
 @dataclass
@@ -108,12 +112,18 @@ def estate_question(text: str, filename: str = "estate.yaml", on: dt.date | None
 # --- the answer -------------------------------------------------------------------------------------------------
 
 
+def _labels_sql(alias: str) -> str:
+    """Compliance's label extraction, for a statement with parameters (its LIKE pattern's % doubled)."""
+    return _labels(alias).replace("%", "%%")
+
+
 def _class_counts(tenant_id: int | None) -> list[tuple[int, int | None, str, str, int]]:
     """(region, tenant, tags, labels, resources) of every class: one aggregate query over the inventory."""
     where = _evaluated("r") + (" AND r.tenant_id = %s" if tenant_id is not None else "")
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT r.region_id, r.tenant_id, r.tags, {_labels('r')}, COUNT(*) FROM inventory_resource r"
-                       f" WHERE {where} GROUP BY 1, 2, 3, 4", [tenant_id] if tenant_id is not None else [])
+        cursor.execute(f"SELECT r.region_id, r.tenant_id, r.tags, {_labels_sql('r')}, COUNT(*)"
+                       f" FROM inventory_resource r WHERE {where} GROUP BY 1, 2, 3, 4",
+                       [tenant_id] if tenant_id is not None else [])
         return [(region, tenant, _text(tags), _text(labels), count)
                 for region, tenant, tags, labels, count in cursor.fetchall()]
 
@@ -137,7 +147,7 @@ def _resources_of(classes: list[tuple[int, int, int | None, str, str]], limit: i
             f"WITH c(idx, region_id, tenant_id, tags, labels) AS (VALUES {rows})"
             " SELECT c.idx, r.id, r.kind, r.name, r.external_id FROM inventory_resource r JOIN c"
             " ON r.region_id = c.region_id AND COALESCE(r.tenant_id, 0) = COALESCE(c.tenant_id, 0)"
-            f" AND r.tags = c.tags AND {_labels('r')} = c.labels WHERE {_evaluated('r')}"
+            f" AND r.tags = c.tags AND {_labels_sql('r')} = c.labels WHERE {_evaluated('r')}"
             " ORDER BY c.idx, r.id LIMIT %s", [*params, limit])
         return cursor.fetchall()
 
@@ -256,21 +266,30 @@ def answer(question: Question, *, user: Any = None, on: dt.date | None = None,
     # --- where the newly non-compliant could go -------------------------------------------------------------
     tick = time.perf_counter()
     fits = _capacity_fits()
-    destinations: dict[str, list[dict[str, Any]]] = {}
-    for group in groups:
+    destinations: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+    skipped = 0
+    # Largest groups first; groups whose workloads decide alike (same profile for the rules, same visible
+    # regions) share one search, and at most DESTINATION_SEARCHES searches are made (each decides the workload
+    # in every region: the costly part of a cold answer). The others say "not computed" (could_go None).
+    for group in sorted(groups, key=lambda g: -g["resources"]):
         workload = group.pop("_workload")
         if not group["new"]:
             group["could_go"] = []
             continue
-        token = json.dumps(workload, sort_keys=True, default=str)
-        if token not in destinations:
-            cases = placement.visible_cases(
-                [case for case in after.cases if visible(case)], workload.get("tenant"))
+        cases = placement.visible_cases([case for case in after.cases if visible(case)], workload.get("tenant"))
+        key = (canonical_hash(workload_profile(workload, include_tenant=engine.reads_tenant)),
+               tuple(case.key for case in cases))
+        if key not in destinations:
+            if len(destinations) >= DESTINATION_SEARCHES:
+                group["could_go"] = None
+                skipped += group["resources"]
+                continue
             ranked = placement.rank(workload, placement.decide_all(workload, cases, after, on, engine))
-            destinations[token] = [{"region": a["region"], "score": a["score"]} for a in ranked["allowed"]]
+            destinations[key] = [{"region": a["region"], "score": a["score"]} for a in ranked["allowed"]]
         group["could_go"] = [
             {**d, "fits": _fits(fits, d["region"], group["resources"])}
-            for d in destinations[token] if d["region"] != group["region"]][:DESTINATIONS]
+            for d in destinations[key] if d["region"] != group["region"]][:DESTINATIONS]
+    totals["destinations_not_computed"] = skipped
     timings["destinations"] = time.perf_counter() - tick
 
     # --- the affected resources themselves ------------------------------------------------------------------

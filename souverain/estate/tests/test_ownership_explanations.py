@@ -55,6 +55,8 @@ def test_a_seat_outside_the_eu_is_named_and_an_unknown_seat_is_said_to_be_unknow
     assert unknown.explanation[0] == "OP has its seat in an unknown country (outside the EU)."
     assert unknown.lines[0].as_dict() == {"id": "{name} has its seat in an unknown country (outside the EU).",
                                           "params": {"name": "OP"}}
+    missing = ownership_test(graph([], {}, names={}), "op", EU)  # not in the register's countries at all
+    assert missing.explanation[0] == "op has its seat in an unknown country (outside the EU)."
 
 
 def test_the_lines_are_the_explanation_as_message_ids_and_parameters() -> None:

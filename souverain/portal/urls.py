@@ -7,7 +7,7 @@ from django.urls import include, path, re_path
 from souverain.core.auth import ThrottledAuthenticationForm
 from souverain.inventory.kinds import KINDS
 
-from .views import account, compliance, estate, inventory, placement, sync
+from .views import account, capacity, compliance, estate, inventory, placement, sync
 from .views.notifications import NotificationsView
 from .views.static import serve_static
 from .views.whatif import WhatIfView
@@ -16,6 +16,8 @@ pages = [
     path("", estate.OverviewView.as_view(), name="overview"),
     path("clouds/<slug:slug>/", estate.CloudView.as_view(), name="cloud"),
     path("regions/<int:pk>/", estate.RegionView.as_view(), name="region"),
+    path("capacity/", capacity.CapacityView.as_view(), name="capacity"),
+    path("capacity/regions/<int:pk>/", capacity.CapacityRegionView.as_view(), name="capacity-region"),
     path("inventory/", inventory.ResourceListView.as_view(), name="inventory"),
     path("inventory/<int:pk>/", inventory.ResourceView.as_view(), name="resource"),
     # One table per kind of the inventory's registry (/inventory/servers/, /inventory/volumes/, …).

@@ -238,13 +238,15 @@ def deliver(delivery_id: int, *, now: dt.datetime | None = None) -> str | None:
     delivery.attempts += 1
     try:
         if delivery.channel == Channel.WEBHOOK:
+            if delivery.subscription_id and delivery.subscription.tenant_id:
+                check_tenant_webhook(delivery.recipient)
             delivery.response_code = _post_webhook(delivery, now)
         else:
             _send_email(delivery)
     except Exception as exc:  # noqa: BLE001 - whatever failed is written on the row and retried
         delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         delivery.response_code = getattr(exc, "status_code", delivery.response_code)
-        if delivery.attempts >= max_attempts():
+        if delivery.attempts >= max_attempts() or isinstance(exc, WebhookForbidden):
             delivery.status = Delivery.Status.FAILED
             delivery.next_attempt = None
             outcome = "failed"
@@ -284,6 +286,39 @@ def _send_email(delivery: Delivery) -> None:
                            headers={"X-Souverain-Event": delivery.notification.event,
                                     "Content-Language": delivery.language})
     message.send(fail_silently=False)
+
+
+class WebhookForbidden(Exception):
+    """A tenant's webhook pointing into the operator's own network: never sent, never retried."""
+
+
+def private_address(host: str) -> str | None:
+    """The first loopback, private, link-local or reserved address ``host`` resolves to; None when it has none."""
+    import ipaddress
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return None  # unresolvable: the POST fails on its own and is retried
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not address.is_global:
+            return str(address)
+    return None
+
+
+def check_tenant_webhook(url: str) -> None:
+    """Tenants' webhooks go to the internet only (unless ``SOUVERAIN_WEBHOOK_ALLOW_PRIVATE``): Souverain's server sits
+    inside the operator's network, and a tenant must not make it POST to the operator's internal services."""
+    from urllib.parse import urlsplit
+
+    if getattr(settings, "SOUVERAIN_WEBHOOK_ALLOW_PRIVATE", False):
+        return
+    host = urlsplit(url).hostname or ""
+    found = private_address(host)
+    if found:
+        raise WebhookForbidden(f"{host} resolves to {found}, an address inside the operator's network")
 
 
 class WebhookRefused(Exception):

@@ -10,6 +10,7 @@ from souverain.core.roles import TENANT_ROLES
 from souverain.tenancy.models import Tenant
 from souverain.tenancy.permissions import tenant_of
 
+from .. import services
 from ..models import Channel, Delivery, Notification, Subscription
 
 
@@ -66,6 +67,11 @@ class SubscriptionSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializ
                 {"email": "An e-mail subscription needs an address, or a role, user or tenant whose users get it."})
         if value["url"] and not str(value["url"]).lower().startswith(("http://", "https://")):
             raise serializers.ValidationError({"url": "Only http and https URLs are accepted."})
+        if value["url"] and value["tenant"] is not None and "url" in attrs:
+            try:
+                services.check_tenant_webhook(str(value["url"]))
+            except services.WebhookForbidden as exc:
+                raise serializers.ValidationError({"url": f"Not accepted for a tenant's webhook: {exc}."})
         return attrs
 
     def create(self, validated: dict[str, Any]) -> Subscription:

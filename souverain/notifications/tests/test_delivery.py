@@ -197,3 +197,23 @@ def test_the_secret_is_stored_encrypted():
     stored = Subscription.objects.values_list("secret_encrypted", flat=True).get()
     assert "very-secret-value" not in stored
     assert Subscription.objects.get().secret == "very-secret-value"
+
+
+def test_a_tenants_webhook_into_the_operators_network_is_refused_and_never_sent(
+        tenants, webhook_receiver, api_as, settings):
+    refused = api_as("tenant-admin").post("/api/notifications/subscriptions/", {
+        "name": "sneaky", "channel": "webhook", "url": webhook_receiver.url}, format="json")
+    assert refused.status_code == 400 and "operator's network" in str(refused.json()["url"])
+
+    # One stored anyway (before the rule, or by an operator for the tenant): never sent, failed at once.
+    _webhook(webhook_receiver, tenant=tenants["home"])
+    delivery = services.notify("request.done", tenant=tenants["home"], subject="x").deliveries.get()
+    assert services.deliver_pending() == {"sent": 0, "retry": 0, "failed": 1}
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.FAILED and "127.0.0.1" in delivery.last_error
+    assert webhook_receiver.requests == []
+
+    settings.SOUVERAIN_WEBHOOK_ALLOW_PRIVATE = True  # an operator who wants it
+    services.notify("request.done", tenant=tenants["home"], subject="y")
+    assert services.deliver_pending() == {"sent": 1, "retry": 0, "failed": 0}
+    assert len(webhook_receiver.verified()) == 1

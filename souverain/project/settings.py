@@ -300,3 +300,5 @@ X_FRAME_OPTIONS = "DENY"
 CELERY_BEAT_SCHEDULE["provisioning-expiry"] = {"task": "souverain.provisioning.tasks.expire_waiting",
                                                "schedule": float(os.environ.get("SOUVERAIN_REQUEST_EXPIRY_CHECK",
                                                                                 "300"))}
+# Tenants' webhooks may point into the operator's own network (loopback, private addresses) only when this is on.
+SOUVERAIN_WEBHOOK_ALLOW_PRIVATE = _env_bool("SOUVERAIN_WEBHOOK_ALLOW_PRIVATE", False)

@@ -234,3 +234,31 @@ def test_the_periodic_pass_runs_every_check(settings):
     cert.save()
     assert tasks.alerts() == 1
     assert tasks.alerts() == 0
+
+
+def test_a_new_critical_violation_is_told_once_to_the_operator_and_its_tenant(tenants):
+    from souverain.inventory.tests.factories import make_resource
+    from souverain.policy.models import Violation
+
+    apply_document(_estate())
+    cloud = Cloud.objects.get()
+    resource = make_resource(cloud, name="db-ministere", external_id="srv-1")
+    resource.tenant = tenants["home"]
+    resource.save()
+    now = timezone.now()
+    common = {"resource": resource, "tenant": tenants["home"], "region": resource.region, "first_seen": now,
+              "last_seen": now, "reason": {"message_fr": "Données DR hors d'une région qualifiée"}}
+    Violation.objects.create(rule="secnumcloud.qualified", severity="high", message="not critical", **common)
+    critical = Violation.objects.create(rule="dr.outside", severity="critical",
+                                        message="DR data outside a qualified region", **common)
+    told = alerts.check_violations(now)
+    assert sorted((n.tenant_id or 0, n.payload["violation"]) for n in told) == [
+        (0, critical.pk), (tenants["home"].pk, critical.pk)]
+    assert told[0].link == f"/inventory/{resource.pk}/"
+    assert told[0].body_fr == "Données DR hors d'une région qualifiée"
+    assert alerts.check_violations(now) == []
+    # An old one (before the look-back) is not news.
+    Violation.objects.filter(pk=critical.pk).update(resolved_at=now)
+    Violation.objects.create(rule="dr.outside", severity="critical", message="old", **{
+        **common, "first_seen": now - dt.timedelta(days=30)})
+    assert alerts.check_violations(now) == []

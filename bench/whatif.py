@@ -153,7 +153,7 @@ def main() -> None:
           f" non-compliant; {load()}")
     after = table_counts()
     changed = {t: (before[t], after[t]) for t in before if before[t] != after[t]}
-    print(f"tables whose row count changed (the tenant user's creation, then the what-if): {changed or 'none'}")
+    print(f"tables whose row count changed during the tenant user's what-if: {changed or 'none'}")
 
 
 if __name__ == "__main__":

@@ -7,16 +7,34 @@ translatable lines (``ownership.Line``), rule messages from the rules' own ``mes
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from souverain.estate.ownership import Line
+from souverain.sovereignty import kb as kbfiles
 from souverain.sovereignty.kb import country_name
 
 _FORMATS = {"_pct": lambda v: f"{v:g} %",
             "country": lambda v: country_name(v) if isinstance(v, str) and len(v) == 2 else str(v)}
+
+
+@cache
+def _law_names(extra_dir: str) -> dict[str, dict[str, str]]:
+    documents = kbfiles.read_files(extra_dir or None)
+    return {law["id"]: {"en": law["name"], **(law.get("names") or {})} for law in documents["laws"].get("laws", [])}
+
+
+def _law(slug: str, fallback: str, language: str) -> str:
+    """A law's name in the reader's language (the knowledge base files' ``names``), else the English one."""
+    return _law_names(getattr(settings, "KB_EXTRA_DIR", "") or "").get(slug, {}).get(language) or fallback
+
+
+def _strength(name: str) -> str:
+    return {"compelled": _("compelled"), "informational": _("informational")}.get(name, name)
 
 
 def _channel(name: str) -> str:
@@ -33,7 +51,7 @@ def _chain(path: dict[str, Any], language: str) -> str:
     if language == "en":
         return str(path["explanation"])
     links = [Line.render(link, _, _FORMATS) for link in path["chain"]]
-    return " ← ".join(links) + f" → {path['law_name']}"
+    return " ← ".join(links) + f" → {_law(path['law'], path['law_name'], language)}"
 
 
 def markdown(answer: dict[str, Any], language: str = "en") -> str:
@@ -63,13 +81,13 @@ def _markdown(answer: dict[str, Any], language: str) -> str:
                                                                      "after": _level(level["after"])})
         for law in region["newly_reaching_laws"]:
             out.append("- " + _("Newly reaching: %(law)s (%(country)s), through %(channels)s") % {
-                "law": law["name"], "country": law["country"],
+                "law": _law(law["law"], law["name"], language), "country": law["country"],
                 "channels": ", ".join(_channel(c) for c in law["channels"])})
         for path in region["new_paths"]:
-            out.append(f"  - {_channel(path['channel'])} ({path['strength']}): {_chain(path, language)}")
+            out.append(f"  - {_channel(path['channel'])} ({_strength(path['strength'])}): {_chain(path, language)}")
         for path in region["gone_paths"]:
             out.append("- " + _("No longer reaching: %(law)s through %(channel)s") % {
-                "law": path["law_name"], "channel": _channel(path["channel"])})
+                "law": _law(path["law"], path["law_name"], language), "channel": _channel(path["channel"])})
         for cert in region["certificates"]["lapsed"]:
             out.append("- " + _("Certificate no longer valid: %(scheme)s %(version)s") % cert)
         ownership = region["ownership"]

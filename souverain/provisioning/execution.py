@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 from collections import Counter
@@ -64,6 +65,33 @@ Status = ServiceRequest.Status
 ACTION_ARGS: dict[str, tuple[str, ...]] = {"resize": ("flavor",), "attach_volume": ("volume",),
                                            "detach_volume": ("volume",), "associate_floating_ip": ("floating_ip",),
                                            "disassociate_floating_ip": ("floating_ip",), "reboot": ()}
+
+
+#: The provisioners' progress messages in French, by pattern (they are English for logs and the job row).
+_PROGRESS_FR: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(pattern), french) for pattern, french in (
+    (r"^found (\d+) objects of an earlier attempt: (.*)$", r"\1 objets d'une tentative précédente repris : \2"),
+    (r"^flavor, image and network found$", "gabarit, image et réseau trouvés"),
+    (r"^server (\S+) asked$", r"serveur \1 demandé"),
+    (r"^server (\S+) ACTIVE$", r"serveur \1 actif"),
+    (r"^volume (\S+) asked$", r"volume \1 demandé"),
+    (r"^volume (\S+) available$", r"volume \1 disponible"),
+    (r"^volume (\S+) attached$", r"volume \1 attaché"),
+    (r"^floating IP (\S+) associated$", r"IP flottante \1 associée"),
+    (r"^floating IP (\S+)$", r"IP flottante \1"),
+    (r"^network (\S+)$", r"réseau \1"),
+    (r"^subnet (\S+)$", r"sous-réseau \1"),
+    (r"^router (\S+) joined to the external network$", r"routeur \1 relié au réseau externe"),
+    (r"^security group (\S+)$", r"groupe de sécurité \1"),
+    (r"^(\d+) rules$", r"\1 règles"),
+    (r"^failed: (.*); rolling back$", r"échec : \1 ; annulation en cours"),
+))
+
+
+def progress_in_french(message: str) -> str:
+    for pattern, french in _PROGRESS_FR:
+        if pattern.match(message):
+            return pattern.sub(french, message)
+    return message
 
 
 def request_ref(request: ServiceRequest) -> str:
@@ -185,7 +213,8 @@ def _execute(job: Job, reporter: jobs.Reporter, request: ServiceRequest, resumed
         # The timeline gets the steps, not every poll: a step is a new message at a higher fraction.
         if fraction > last[0] and fraction < 1.0:
             last[0] = fraction
-            services.progress(request, message, {"fraction": round(fraction, 2)})
+            services.progress(request, message, {"fraction": round(fraction, 2)},
+                              message_fr=progress_in_french(message))
 
     try:
         done = provisioner.create(spec, ref, labels=labels, on_progress=on_progress, fresh=not resumed)

@@ -94,3 +94,18 @@ def test_a_resize_over_the_tenants_quota_is_refused_with_the_numbers(api_as, ser
     ok = api_as("tenant-admin").post(url(servers["home"]), {"action": "resize", "args": {"flavor": "f-big"}},
                                      format="json")
     assert ok.status_code == 400  # the same flavor by id: the same refusal
+
+
+@pytest.mark.parametrize(("english", "french"), [
+    ("server 9f1 asked", "serveur 9f1 demandé"),
+    ("server 9f1 ACTIVE", "serveur 9f1 actif"),
+    ("found 2 objects of an earlier attempt: data-volume, server",
+     "2 objets d'une tentative précédente repris : data-volume, server"),
+    ("floating IP 203.0.113.7 associated", "IP flottante 203.0.113.7 associée"),
+    ("router r1 joined to the external network", "routeur r1 relié au réseau externe"),
+    ("failed: quota; rolling back", "échec : quota ; annulation en cours"),
+])
+def test_the_timeline_says_the_execution_steps_in_french(english, french):
+    from souverain.provisioning.execution import progress_in_french
+
+    assert progress_in_french(english) == french

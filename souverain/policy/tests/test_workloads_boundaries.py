@@ -273,3 +273,19 @@ def test_law_ids_are_checked_even_when_the_requirements_are_otherwise_invalid() 
     assert problems({"requirements": {"no_exposure_to": ["x"], "eu_only": "no"}}, known_laws=["l"]) == [
         "requirements.eu_only: 'no' is not of type 'boolean'",
         "requirements.no_exposure_to.0: unknown law 'x' (known: l)"]
+
+
+def test_the_size_is_the_last_layers_that_states_one_and_no_decision_input() -> None:
+    assert "size" not in merge([{"name": "web"}, {}])
+    merged = merge([{"size": {"vcpu": 2, "count": 1}}, {"size": {"vcpu": 4, "ram_mb": 8192}}, {}, {"size": {}}])
+    assert merged["size"] == {"vcpu": 4, "ram_mb": 8192}
+    asked = {"vcpu": 2}
+    merge([{"size": asked}])["size"]["vcpu"] = 64
+    assert asked == {"vcpu": 2}
+    assert "size" not in decision_attributes(merged)
+
+
+def test_a_schema_error_on_a_field_with_named_values_is_not_read_as_an_unknown_value() -> None:
+    assert problems({"data_classes": "health"}) == ["data_classes: 'health' is not of type 'array'"]
+    assert problems({"data_classes": ["health", "health"]}) == [
+        "data_classes: ['health', 'health'] has non-unique elements"]

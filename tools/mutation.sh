@@ -109,7 +109,7 @@ also_copy=
 CFG
     echo "== $module: tests$tests"
     started=$(date +%s)
-    (cd "$dir" && "$VENV/bin/mutmut" run --max-children "$JOBS") | tail -n 3
+    (cd "$dir" && "$VENV/bin/mutmut" run --max-children "$JOBS") | tr "\r" "\n" | tail -n 3
     echo "== $module: $(( $(date +%s) - started )) s in $dir"
     (cd "$dir" && "$VENV/bin/mutmut" results --all true 2>/dev/null | awk '{print $NF}' | sort | uniq -c) || true
 done

@@ -1,4 +1,17 @@
-"""Tenants (customer organisations) and each user's role."""
+"""Tenants (customer organisations), nested in an organisation tree, and each user's role.
+
+Tenants form a tree at most five levels deep (``parent``; rules in tree.py, queries in services.py): a node's
+users see their node and the nodes below it, its tenant admins administer the nodes below it, and its defaults
+are inherited downwards, only ever made stricter (docs/organisation.md).
+
+A user has one ``Membership``: one role, at one node for tenant roles. Several memberships per user (a role at
+each of several nodes) is the planned next step, designed so that the rest of the code keeps reading one
+membership per request: ``Membership.user`` becomes a foreign key (unique with ``tenant``), one membership is the
+user's default, and a request acts with one at a time — the portal's switcher keeps the choice in the session,
+the API takes an optional ``X-Souverain-Tenant: <slug>`` header (refused without a membership there) — so that
+``permissions.membership_of(user)`` still returns one object. It waits for the code that reads
+``user.membership`` directly (notifications, tests) to go through ``membership_of``.
+"""
 
 from __future__ import annotations
 

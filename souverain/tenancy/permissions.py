@@ -2,9 +2,11 @@
 
 A view declares ``access = Access(read=..., write=..., tenant_lookup=...)``. ``RolePermission`` (the DRF
 default) refuses a view without one, so a new route cannot forget it; ``TenantScopedQuerysetMixin`` and
-``scope_queryset`` restrict tenant-scoped users to their tenant's rows, and to the estate they may see: a private
-cloud dedicated to some tenants (``Cloud.dedicated_to``), its regions and certifications exist only for those
-tenants' users (``dedicated_lookup``; a detail answers 404 to anyone else). The route-walking tests in
+``scope_queryset`` restrict tenant-scoped users to the rows of their tenant's subtree (their node and the nodes
+below it in the organisation tree, never the parent or a sibling: the rule is in ``scope_queryset`` only), and to
+the estate they may see: a private cloud dedicated to some tenants (``Cloud.dedicated_to``), its regions and
+certifications exist only for those tenants' (and their ancestors') users (``dedicated_lookup``; a detail
+answers 404 to anyone else). The route-walking tests in
 ``souverain/core/tests/test_route_permissions.py`` check every route of the URL conf with every role.
 """
 
@@ -23,6 +25,7 @@ from souverain.core.context import rebind_user
 from souverain.core.roles import ALL_ROLES, OPERATOR_ROLES, Role
 
 from .models import Membership, Tenant
+from .services import subtree_query
 
 
 @dataclass(frozen=True)
@@ -83,20 +86,23 @@ def is_allowed(user: Any, access: Access, method: str) -> bool:
 
 
 def scope_queryset(queryset: QuerySet, user: Any, access: Access) -> QuerySet:
-    """Restrict a queryset to the user's tenant when the objects are tenant-owned and the user is scoped, and to
-    public or own dedicated clouds' objects when they belong to a cloud."""
+    """Restrict a queryset to the user's tenant and those below it when the objects are tenant-owned and the
+    user is scoped, and to public or own (subtree's) dedicated clouds' objects when they belong to a cloud."""
     membership = membership_of(user)
     if membership is None:
         return queryset.none()
     if not membership.is_tenant_scoped:
         return queryset
+    # The subtree rule, once for every view: a node's users see their node and every node below it (the
+    # organisation tree, services.subtree_query: one indexed prefix subquery), never its parent or siblings.
+    subtree = subtree_query(membership.tenant or membership.tenant_id)
     if access.tenant_lookup is not None:
-        queryset = queryset.filter(**{access.tenant_lookup: membership.tenant_id})
+        queryset = queryset.filter(**{f"{access.tenant_lookup}__in": subtree})
     if access.dedicated_lookup is not None:
         lookup = access.dedicated_lookup
         # A subquery rather than a join on the outer query: a cloud dedicated to several tenants stays one row.
         visible = queryset.model._default_manager.filter(
-            Q(**{f"{lookup}__isnull": True}) | Q(**{lookup: membership.tenant_id})).values("pk")
+            Q(**{f"{lookup}__isnull": True}) | Q(**{f"{lookup}__in": subtree})).values("pk")
         queryset = queryset.filter(pk__in=visible)
     return queryset
 
@@ -109,7 +115,10 @@ def sees_dedicated(user: Any, dedicated_to: Collection[str]) -> bool:
         return False
     if not dedicated_to or not membership.is_tenant_scoped:
         return True
-    return membership.tenant is not None and membership.tenant.slug in dedicated_to
+    if membership.tenant is None:
+        return False
+    return bool(set(dedicated_to) & set(Tenant.objects.filter(pk__in=subtree_query(membership.tenant))
+                                        .values_list("slug", flat=True)))
 
 
 def audit_denial(request: Any, view: Any) -> None:

@@ -67,15 +67,24 @@ def ancestors(tenant: Tenant) -> list[Tenant]:
     return [found[i] for i in ids if i in found]
 
 
-def subtree_query(tenant_id: int) -> QuerySet:
-    """A subquery of the ids of the tenant and every tenant below it (``tenant__in=subtree_query(id)``)."""
+def subtree_query(tenant: Tenant | int) -> QuerySet:
+    """A subquery of the ids of the tenant and every tenant below it (``tenant__in=subtree_query(t)``). Given the
+    tenant (its path known), the prefix is a constant, which PostgreSQL matches on the path's index; given an id,
+    the path is read by a nested subquery."""
+    if isinstance(tenant, Tenant) and tenant.path:
+        return Tenant.objects.filter(path__startswith=tenant.path).values("pk")
+    tenant_id = tenant.pk if isinstance(tenant, Tenant) else tenant
     own_path = Tenant.objects.filter(pk=tenant_id).values("path")[:1]
     return Tenant.objects.filter(path__startswith=Subquery(own_path)).values("pk")
 
 
 def subtree_ids(tenant_id: int) -> set[int]:
-    """The tenant's id and those of every tenant below it: one indexed query."""
-    return set(subtree_query(tenant_id).values_list("pk", flat=True))
+    """The tenant's id and those of every tenant below it: its path by primary key, then one prefix query on the
+    indexed path."""
+    path = Tenant.objects.filter(pk=tenant_id).values_list("path", flat=True).first()
+    if not path:
+        return set()
+    return set(Tenant.objects.filter(path__startswith=path).values_list("pk", flat=True))
 
 
 def descendant_ids(tenant_id: int) -> set[int]:

@@ -24,6 +24,7 @@ from souverain.tenancy.permissions import (
     membership_of,
     scope_queryset,
 )
+from souverain.tenancy.services import subtree_ids
 
 from .. import services
 from ..filtersets import ProjectMappingFilterSet, ResourceFilterSet, SyncStateFilterSet, ids_match
@@ -93,7 +94,8 @@ class ResourceViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
             # The tenant's scope stated first in the form the filter index can use (``filtersets.ids_match``):
             # PostgreSQL keeps one of two equal conditions on a column, the first. The permission layer's own
             # scope is applied right after, as for every view.
-            queryset = queryset.filter(ids_match("tenant_id", [membership.tenant_id]))
+            # Their tenant's subtree (the organisation tree): the same rows as scope_queryset's subquery.
+            queryset = queryset.filter(ids_match("tenant_id", sorted(subtree_ids(membership.tenant_id))))
         return scope_queryset(queryset, self.request.user, access_of(self, self.request.method))
 
     def get_serializer_class(self) -> type:

@@ -138,18 +138,21 @@ def _object_for(model: type, tenants: dict[str, Any], access: Access) -> Any:
 def _hidden_from(user: Any, obj: Any, access: Access) -> bool:
     """Whether a tenant-scoped user must get 404 for this object: not their tenant's (``tenant_lookup``), or of a
     cloud dedicated to other tenants (``dedicated_lookup``, where the permission layer has it)."""
+    from souverain.tenancy.services import subtree_ids
+
     tenant = user.membership.tenant_id
     if tenant is None or obj is None:
         return False
+    visible = subtree_ids(tenant)  # their node and the nodes below it in the organisation tree
     model = type(obj)
     rows = model.objects.filter(pk=obj.pk)
     if access.tenant_lookup and _has_lookup(model, access.tenant_lookup) and \
-            not rows.filter(**{access.tenant_lookup: tenant}).exists():
+            not rows.filter(**{f"{access.tenant_lookup}__in": visible}).exists():
         return True
     dedicated = getattr(access, "dedicated_lookup", None)
     if dedicated and _has_lookup(model, dedicated):
         owners = set(rows.values_list(dedicated, flat=True)) - {None}
-        return bool(owners) and tenant not in owners
+        return bool(owners) and not owners & visible
     return False
 
 
@@ -253,8 +256,11 @@ def _rows(body: Any) -> list[dict[str, Any]]:
 def _foreign_rows(response: Any, model: type, user: Any, lookup: str) -> bool:
     if "json" not in response.get("Content-Type", ""):
         return False
+    from souverain.tenancy.services import subtree_ids
+
     ids = [row.get("id") for row in _rows(response.json()) if isinstance(row.get("id"), int)]
-    return model.objects.filter(pk__in=ids).exclude(**{lookup: user.membership.tenant_id}).exists()
+    return model.objects.filter(pk__in=ids).exclude(**{f"{lookup}__in": subtree_ids(user.membership.tenant_id)}
+                                                    ).exists()
 
 
 def _query_names(cls: Any, page: str) -> list[str]:
@@ -319,7 +325,7 @@ def test_every_route_enforces_roles_and_tenant_isolation(world, client, role_use
                 if not allowed:
                     expected = {403}
                 elif _hidden_from(user, obj, access):
-                    expected = {404}
+                    expected = {404, 405}  # 405: a POST-only route answers GET so before looking the object up
                 else:
                     expected = {200, 405}  # 405: a POST-only route, checked below
                 if response.status_code not in expected:
@@ -346,11 +352,43 @@ def test_every_route_enforces_roles_and_tenant_isolation(world, client, role_use
                         problems.append(f"{username} sees {leaked} of the foreign tenant at {url} {query}")
                     elif lookup and is_api and _foreign_rows(answer, model, user, lookup):
                         problems.append(f"{username} sees another tenant's rows at {url} {query}")
+            problems.extend(_check_tree_relatives(variant, callback, access, clients, role_users, world))
             problems.extend(_check_writes(url, obj, callback, api_clients if is_api else None, role_users, world))
     assert checked > 50
     unseen = set(FOREIGN_MARKERS) - seen_by_operators
     assert not unseen, f"markers that no route shows even to an auditor: {unseen}"
     assert not problems, "\n".join(problems)
+
+
+#: In the organisation tree (tenancy/tests/walker_world.py): what the home tenant's users see of its relatives.
+RELATIVES = {"child": {200, 405}, "sibling": {404, 405}, "parent": {404, 405}}
+
+
+def _check_tree_relatives(route: str, callback: Any, access: Access, clients: dict[str, Any], role_users: Any,
+                          world: Any) -> list[str]:
+    """A detail route read by the home tenant's users with the object of the home tenant's child (seen), of its
+    sibling and of its parent (never seen: 404), for every model that belongs to a tenant."""
+    cls = view_class(callback)
+    model = getattr(getattr(cls, "queryset", None), "model", None)
+    if "<" not in route and "(?P" not in route or model is None or not access.tenant_lookup \
+            or not _has_lookup(model, access.tenant_lookup) or "parent" not in world:
+        return []
+    problems = []
+    lookup_field = getattr(cls, "lookup_field", "pk")
+    for relative, expected in RELATIVES.items():
+        obj = model.objects.filter(**{access.tenant_lookup: world[relative].pk}).first()
+        if obj is None:
+            continue
+        value = str(getattr(obj, lookup_field if lookup_field != "pk" else "pk"))
+        url = "/" + re.sub(r"<(?:\w+:)?\w+>", value, re.sub(r"\(\?P<\w+>[^)]*\)", value, route))
+        for username in [*READERS, "tenant-admin"]:
+            if role_users[username].membership.role not in access.read:
+                continue
+            response = clients[username].get(url)
+            if response.status_code not in expected:
+                problems.append(f"{username} GET {url} (the home tenant's {relative}'s) → {response.status_code}, "
+                                f"expected {expected}")
+    return problems
 
 
 def _check_writes(url: str, obj: Any, callback: Any, clients: dict[str, Any] | None, role_users: Any,

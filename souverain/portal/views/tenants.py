@@ -1,0 +1,165 @@
+"""The organisation tree in the portal: the tree the reader may see (their node and the nodes below it; operators:
+all), with members and resources per node; a node's page with its effective defaults, children and members; and,
+for operator admins and a node's tenant admins, delegated administration: create a child, add a member, change a
+member's role. The forms are validated by the API's serializers and go through the same services, so the portal
+and the API accept and refuse the same things (depth, cycles, stricter-only defaults, subtree scope).
+
+Quotas and usage per node: the provisioning app owns them; ``node_figures`` is the one hook where the tree page
+will show them once it exposes a per-tenant reading (see the comment there)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+
+from souverain.core.roles import TENANT_ROLES, Role
+from souverain.inventory.models import Resource
+from souverain.policy.services import tenant_layer
+from souverain.policy.workloads import merge
+from souverain.tenancy import services
+from souverain.tenancy.api.serializers import MembershipSerializer, TenantSerializer
+from souverain.tenancy.api.views import TenantViewSet
+from souverain.tenancy.models import Membership, Tenant, TenantCategory
+from souverain.tenancy.permissions import PortalAccessMixin, is_allowed, membership_of, scope_queryset
+
+from .base import RoleContextMixin
+
+TENANTS_ACCESS = TenantViewSet.access
+#: The roles a delegated administrator may grant (an operator admin may grant any, through the API).
+GRANTABLE = [Role.TENANT_ADMIN, Role.TENANT_MEMBER, Role.AUDITOR]
+
+
+def _errors(serializer: Any) -> dict[str, str]:
+    return {field: " ".join(str(m) for m in msgs) for field, msgs in serializer.errors.items()}
+
+
+def node_figures(tenants: list[Tenant]) -> dict[int, dict[str, Any]]:
+    """Members and resources (not gone) of each node, in two grouped queries.
+
+    HOOK (issue 15 item 3): quotas and usage per node belong to the provisioning app; when it exposes a
+    per-tenant reading, add ``quota`` and ``usage`` to each node's figures here and the tree shows them."""
+    ids = [t.pk for t in tenants]
+    members = dict(Membership.objects.filter(tenant_id__in=ids).values_list("tenant_id").annotate(n=Count("id")))
+    resources = dict(Resource.objects.filter(tenant_id__in=ids, gone_at__isnull=True).values_list("tenant_id")
+                     .annotate(n=Count("id")))
+    return {pk: {"members": members.get(pk, 0), "resources": resources.get(pk, 0)} for pk in ids}
+
+
+def _can_administer(user: Any, tenant: Tenant) -> bool:
+    """Operator admins administer every node; a tenant admin the nodes strictly below their own."""
+    if not is_allowed(user, TENANTS_ACCESS, "POST"):
+        return False
+    membership = membership_of(user)
+    return membership is not None and (not membership.is_tenant_scoped or
+                                       membership.tenant_id != tenant.pk)
+
+
+def _requirements_text(requirements: dict[str, Any]) -> list[str]:
+    """The requirements in force, each as ``name`` (a flag) or ``name: value``."""
+    texts = []
+    for key, value in requirements.items():
+        if value is True:
+            texts.append(key)
+        elif value:
+            texts.append(f"{key}: {', '.join(map(str, value)) if isinstance(value, list) else value}")
+    return texts
+
+
+class TenantTreeView(PortalAccessMixin, RoleContextMixin, TemplateView):
+    access = TENANTS_ACCESS
+    template_name = "portal/tenants.html"
+    queryset = Tenant.objects.all()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        tenants = list(scope_queryset(Tenant.objects.all(), self.request.user, self.access))
+        figures = node_figures(tenants)
+        for tenant in tenants:
+            tenant.figures = figures[tenant.pk]
+        context["roots"] = services.as_tree(tenants)
+        context["count"] = len(tenants)
+        return context
+
+
+class TenantView(PortalAccessMixin, RoleContextMixin, TemplateView):
+    access = TENANTS_ACCESS
+    template_name = "portal/tenant.html"
+    queryset = Tenant.objects.all()
+    lookup_field = "slug"
+
+    def get_object(self) -> Tenant:
+        found = scope_queryset(Tenant.objects.select_related("parent"), self.request.user, self.access).filter(
+            slug=self.kwargs["slug"]).first()
+        if found is None:
+            raise Http404("no such tenant")
+        return found
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        tenant = kwargs.get("node") or self.get_object()
+        visible = scope_queryset(Tenant.objects.all(), user, self.access)
+        # The path from the root, as far as the reader may see it (a tenant user's starts at their own node).
+        lineage = [a for a in services.ancestors(tenant) if visible.filter(pk=a.pk).exists()]
+        children = list(tenant.children.all())
+        figures = node_figures([tenant, *children])
+        for child in children:
+            child.figures = figures[child.pk]
+        effective = merge([tenant_layer(tenant)])
+        membership = membership_of(user)
+        scoped = membership is not None and membership.is_tenant_scoped
+        roles = [(value, label) for value, label in Role.choices if not scoped or value in GRANTABLE]
+        context.update({
+            "node": tenant, "lineage": lineage, "children": children, "figures": figures[tenant.pk],
+            "members": Membership.objects.filter(tenant=tenant).select_related("user"),
+            "effective": effective, "requirements": _requirements_text(effective["requirements"]),
+            "can_administer": _can_administer(user, tenant),
+            "can_manage_members": is_allowed(user, self.access, "POST"),
+            "can_create_child": is_allowed(user, self.access, "POST") and tenant.depth < 5,
+            "roles": roles, "grantable": [(value, label) for value, label in Role.choices if value in GRANTABLE],
+            "categories": TenantCategory.choices,
+            "form": kwargs.get("form") or {}, "errors": kwargs.get("errors") or {},
+            "scoped_roles": TENANT_ROLES,
+        })
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        tenant = self.get_object()
+        action = request.POST.get("action")
+        context = {"request": request}
+        if action == "create-child":
+            data = {key: request.POST.get(key, "").strip() for key in ("slug", "name", "description")}
+            data.update(parent=tenant.slug, category=tenant.category)
+            serializer = TenantSerializer(data=data, context=context)
+            success = _("Tenant %(name)s created.")
+        elif action == "add-member":
+            data = {key: request.POST.get(key, "").strip() for key in ("username", "role", "email", "password")}
+            data = {k: v for k, v in data.items() if v}
+            data["tenant"] = tenant.slug
+            serializer = MembershipSerializer(data=data, context=context)
+            success = _("%(name)s added.")
+        elif action == "set-role":
+            raw = request.POST.get("membership", "")
+            found = Membership.objects.filter(tenant=tenant, pk=int(raw)).first() \
+                if raw.isdigit() and len(raw) < 19 else None
+            if found is None:
+                raise Http404("no such member")
+            data = {"role": request.POST.get("role", "")}
+            serializer = MembershipSerializer(found, data=data, partial=True, context=context)
+            success = _("%(name)s's role changed.")
+        else:
+            raise Http404("no such action")
+        if not serializer.is_valid():
+            context_data = self.get_context_data(node=tenant, form={**data, "action": action},
+                                                 errors=_errors(serializer))
+            return self.render_to_response(context_data, status=400)
+        saved = serializer.save()
+        name = saved.name if isinstance(saved, Tenant) else saved.user.get_username()
+        messages.success(request, success % {"name": name})
+        return redirect("portal:tenant", slug=tenant.slug)

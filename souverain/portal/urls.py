@@ -10,6 +10,7 @@ from souverain.inventory.kinds import KINDS
 from .views import account, capacity, compliance, estate, inventory, placement, sync
 from .views.notifications import NotificationsView
 from .views.static import serve_static
+from .views.tenants import TenantTreeView, TenantView
 from .views.whatif import WhatIfView
 
 pages = [
@@ -33,6 +34,8 @@ pages = [
     path("tokens/", account.TokensView.as_view(), name="tokens"),
     path("history/", account.HistoryView.as_view(), name="history"),
     path("notifications/", NotificationsView.as_view(), name="notifications"),
+    path("tenants/", TenantTreeView.as_view(), name="tenants"),
+    path("tenants/<slug:slug>/", TenantView.as_view(), name="tenant"),
     path("whatif/", WhatIfView.as_view(), name="whatif"),
 ]
 

@@ -27,6 +27,7 @@ NAV = [
     ("portal:sync", _("Sync"), Access(read=frozenset({Role.OPERATOR_ADMIN, Role.OPERATOR_OPS, Role.AUDITOR}))),
     ("portal:history", _("History"), None),
     ("portal:notifications", _("Notifications"), None),
+    ("portal:tenants", _("Organisation"), None),
 ]
 
 LEVELS = {

@@ -21,8 +21,9 @@ The facts, and when they are looked for:
 - ``alert.sync_failed`` / ``alert.cloud_stale`` (periodic pass): a region whose last sync of some kind failed, once
   per failure episode (until a success moves ``last_success``); a region not synced successfully for longer than
   twice the sync interval (one missed sync is tolerated).
-- ``alert.audit_verification_failed`` (periodic pass over the chain since the last checkpoint, and
-  ``audit_verification_failed(report)`` for whoever runs a full verify): once per first bad record and kind.
+- ``alert.audit_verification_failed`` (periodic pass over the chain since the last checkpoint, a daily verification
+  of the whole chain - beat entry ``notifications-audit-verify`` - and ``audit_verification_failed(report)`` for
+  whoever runs a verify): once per first bad record and kind.
 
 Audience. The operator's view (a notification about no tenant) goes to the subscriptions bound to no tenant; a fact
 about a cloud also goes to each tenant concerned - the tenants it is dedicated to and those with resources in it -
@@ -346,11 +347,12 @@ def audit_verification_failed(report: Any) -> Notification | None:
         link="/api/audit/verify/", payload=report.as_dict())
 
 
-def check_audit() -> Notification | None:
+def check_audit(*, full: bool = False) -> Notification | None:
+    """Verify the chain since the last checkpoint (the periodic pass: cheap), or whole (``full``: the daily task)."""
     from souverain.audit import services as audit
     from souverain.audit.models import AuditCheckpoint
 
-    last = AuditCheckpoint.objects.order_by("-number").first()
+    last = None if full else AuditCheckpoint.objects.order_by("-number").first()
     return audit_verification_failed(audit.verify(last.first_seq if last else None))
 
 

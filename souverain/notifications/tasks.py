@@ -34,3 +34,9 @@ def retry_due() -> list[int]:
 def alerts() -> int:
     """The periodic alert pass: returns how many notifications it raised."""
     return len(alert_checks.run_periodic())
+
+
+@shared_task(name="souverain.notifications.tasks.verify_audit", ignore_result=True)
+def verify_audit() -> bool:
+    """The daily verification of the whole audit chain; True when it verifies (a failure is an alert)."""
+    return alert_checks.check_audit(full=True) is None

@@ -219,6 +219,26 @@ def test_a_failing_audit_verification_is_told_once():
     assert alerts.audit_verification_failed(audit.verify()).pk == told.pk
 
 
+def test_the_daily_task_verifies_the_whole_chain_past_the_last_checkpoint(settings):
+    from django.db import connection
+
+    from souverain.audit import services as audit
+    from souverain.notifications import tasks
+
+    services.notify("x", subject="before the checkpoints")
+    audit.make_checkpoint()
+    services.notify("x", subject="between the checkpoints")
+    audit.make_checkpoint()
+    services.notify("x", subject="after the checkpoints")
+    assert tasks.verify_audit() is True
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditrecord SET object_repr = 'tampered' WHERE seq = 1")
+    assert alerts.check_audit() is None  # the periodic pass looks past the last checkpoint only
+    assert tasks.verify_audit() is False
+    assert Notification.objects.get(event="alert.audit_verification_failed").payload["first_bad_seq"] == 1
+    assert settings.CELERY_BEAT_SCHEDULE["notifications-audit-verify"]["schedule"] == 86400.0
+
+
 def test_the_periodic_pass_runs_every_check(settings):
     apply_document(_estate())
     assert settings.CELERY_BEAT_SCHEDULE["notifications-alerts"]["task"] == "souverain.notifications.tasks.alerts"

@@ -302,3 +302,5 @@ CELERY_BEAT_SCHEDULE["provisioning-expiry"] = {"task": "souverain.provisioning.t
                                                                                 "300"))}
 # Tenants' webhooks may point into the operator's own network (loopback, private addresses) only when this is on.
 SOUVERAIN_WEBHOOK_ALLOW_PRIVATE = _env_bool("SOUVERAIN_WEBHOOK_ALLOW_PRIVATE", False)
+CELERY_BEAT_SCHEDULE["notifications-audit-verify"] = {"task": "souverain.notifications.tasks.verify_audit",
+                                                      "schedule": 86400.0}

@@ -137,3 +137,29 @@ def test_inventory_list_filters_pages_and_sorts_names_naturally(cli: Any, tenant
     bad = cli("inventory", "list", "--presence", "nope")
     assert bad.exit_code == 2 and "nope" in bad.output
     assert os.environ["SOUVERAIN_URL"].startswith("http://")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_login_then_tokens_list_create_and_revoke(cli: Any, live_server: Any, monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    """Issue 13 item 7: `souverain login` stores a new token each time; `souverain tokens` lists (no secret),
+    creates (the secret printed once) and revokes."""
+    monkeypatch.delenv("SOUVERAIN_TOKEN")
+    logged = cli("login", "--url", live_server.url, "--username", "auditor", "--password", "pw-auditor")
+    assert logged.exit_code == 0, logged.output
+    stored = json.loads((tmp_path / "config" / "tokens" / "default.json").read_text())["token"]
+    assert stored.startswith("sv_")
+    created = cli("tokens", "create", "--name", "ci", "--scope", "read", "--days", "3", "--format", "json")
+    assert created.exit_code == 0, created.output
+    issued = json.loads(created.output)
+    listed = cli("tokens", "list", "--format", "json")
+    rows = json.loads(listed.output)
+    assert {row["name"] for row in rows} >= {"ci"} and stored not in listed.output and issued["token"] not in \
+        listed.output
+    assert all(row["user"] == "auditor" for row in rows)
+    revoked = cli("tokens", "revoke", str(issued["id"]))
+    assert revoked.exit_code == 0, revoked.output
+    assert {row["status"] for row in json.loads(cli("tokens", "list", "--format", "json").output)
+            if row["id"] == issued["id"]} == {"revoked"}
+    wrong = cli("login", "--url", live_server.url, "--username", "auditor", "--password", "nope")
+    assert wrong.exit_code != 0

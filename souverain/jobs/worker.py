@@ -149,7 +149,9 @@ def _schedule() -> list[dict[str, Any]]:
             "next": time.monotonic() + float(every),
         })
     if at_start and entries:
-        min(entries, key=lambda e: e["every"])["next"] = time.monotonic()
+        # The shortest sync, not the shortest entry: the notifications' retry (30 s) is shorter and fills nothing.
+        syncs = [e for e in entries if e["name"].startswith("inventory-")] or entries
+        min(syncs, key=lambda e: e["every"])["next"] = time.monotonic()
     return entries
 
 

@@ -282,3 +282,15 @@ def test_a_new_critical_violation_is_told_once_to_the_operator_and_its_tenant(te
     Violation.objects.create(rule="dr.outside", severity="critical", message="old", **{
         **common, "first_seen": now - dt.timedelta(days=30)})
     assert alerts.check_violations(now) == []
+
+
+def test_the_schedules_short_retry_entry_does_not_take_the_syncs_place_at_start(settings):
+    import time
+
+    from souverain.jobs.worker import _schedule
+
+    settings.SOUVERAIN_SYNC_AT_START = True
+    entries = {e["name"]: e for e in _schedule()}
+    assert entries["notifications-retry"]["every"] < entries["inventory-incremental-sync"]["every"]
+    assert entries["inventory-incremental-sync"]["next"] <= time.monotonic()
+    assert entries["notifications-retry"]["next"] > time.monotonic()

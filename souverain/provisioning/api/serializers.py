@@ -78,7 +78,8 @@ class CancelSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
 
 class QuotaSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
-    tenant = serializers.SlugRelatedField(slug_field="slug", queryset=quotas.Tenant.objects.all())
+    # A slug, not a related field: the browsable API would list every tenant in its form.
+    tenant = serializers.SlugField(source="tenant.slug", help_text="The tenant node's slug")
     cloud = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     cloud_slug = serializers.SlugField(write_only=True, required=False, allow_null=True,
                                        help_text="A cloud's slug; empty: the limits across all clouds")

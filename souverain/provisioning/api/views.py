@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -26,7 +26,7 @@ from . import serializers
 #: Everyone reads what their scope holds; tenant users and operators ask (operators on a tenant's behalf).
 REQUEST_ACCESS = Access(read=ALL_ROLES, write=TENANT_ROLES | OPERATOR_ROLES, tenant_lookup="tenant")
 #: Approvals are read by everyone in scope and decided by whom each level names (checked per object).
-APPROVAL_ACCESS = Access(read=ALL_ROLES, write=TENANT_ROLES | OPERATOR_ROLES)
+APPROVAL_ACCESS = Access(read=ALL_ROLES, write=TENANT_ROLES | OPERATOR_ROLES, tenant_lookup="request__tenant")
 #: Quotas: operators set any node's, a tenant-admin its node's descendants' (checked per node).
 QUOTA_ACCESS = Access(read=ALL_ROLES, write=OPERATOR_ROLES | {Role.TENANT_ADMIN}, tenant_lookup="tenant")
 RULES_ACCESS = Access(read=OPERATOR_ROLES | {Role.AUDITOR}, write=frozenset({Role.OPERATOR_ADMIN}))
@@ -34,6 +34,16 @@ RULES_ACCESS = Access(read=OPERATOR_ROLES | {Role.AUDITOR}, write=frozenset({Rol
 
 def _errors(exc: services.RequestInvalid | quotas.QuotaRefused) -> ValidationError:
     return ValidationError(exc.errors)
+
+
+class HiddenBeforeMethodMixin:
+    """A detail route answers 404 for an object out of the user's scope whatever the method, before 405: a POST-only
+    action read with GET must not tell that another tenant's object exists."""
+
+    def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if kwargs.get(getattr(self, "lookup_url_kwarg", None) or getattr(self, "lookup_field", "pk")):
+            self.get_object()  # type: ignore[attr-defined]
+        return super().http_method_not_allowed(request, *args, **kwargs)  # type: ignore[misc]
 
 
 def _allowed_tenants(user: Any) -> QuerySet | None:
@@ -44,7 +54,7 @@ def _allowed_tenants(user: Any) -> QuerySet | None:
     return Tenant.objects.filter(pk__in=quotas.subtree_ids(membership.tenant))
 
 
-class ServiceRequestViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+class ServiceRequestViewSet(HiddenBeforeMethodMixin, TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     """Requests for servers, volumes, networks, security groups and floating IPs (docs/provisioning.md).
 
     POST creates one through the gate: 201 when recorded (approved, or awaiting approval), 422 when the gate
@@ -113,7 +123,7 @@ class ServiceRequestViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelVie
 
     @extend_schema(request=serializers.CancelSerializer, responses={200: serializers.ServiceRequestDetailSerializer})
     @action(detail=True, methods=["post"])
-    def cancel(self, request: Request, pk: str | None = None) -> Response:
+    def cancel(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         """Cancel a request not yet running: its requester, a tenant-admin of its node or above, an operator."""
         obj = self.get_object()
         payload = serializers.CancelSerializer(data=request.data)
@@ -127,27 +137,30 @@ class ServiceRequestViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelVie
         return self._detail(obj, status.HTTP_200_OK)
 
 
-class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
-    """The approvals inbox: the levels addressed to you (your node and role, or operators), and those of your
-    node's requests. ``actionable`` says which you may decide now; approve / reject with a comment."""
+class ApprovalViewSet(HiddenBeforeMethodMixin, TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    """The approvals of the requests in your scope (your node's and those below it: a parent's admin sees its
+    children's). ``?mine=true``: the inbox, the levels you may decide now (``actionable``); approve / reject
+    with a comment."""
 
     access = APPROVAL_ACCESS
     action_access = {"approve": APPROVAL_ACCESS, "reject": APPROVAL_ACCESS}
+    queryset = Approval.objects.select_related("request__tenant", "approver_tenant").order_by("-request_id", "level")
     serializer_class = serializers.ApprovalSerializer
     filterset_class = ApprovalFilterSet
     ordering_fields = ["level", "decided_at"]
 
     def get_queryset(self) -> QuerySet:
-        queryset = Approval.objects.select_related("request__tenant", "approver_tenant")
-        queryset = queryset.order_by("-request_id", "level")
-        membership = membership_of(self.request.user)
-        if membership is None:
-            return queryset.none()
-        if not membership.is_tenant_scoped:
-            return queryset
-        subtree = quotas.subtree_ids(membership.tenant)
-        mine = Q(approver_tenant_id=membership.tenant_id, approver__role=membership.role)
-        return queryset.filter(mine | Q(request__tenant_id__in=subtree))
+        queryset = super().get_queryset()
+        if str(self.request.query_params.get("mine", "")).lower() in ("1", "true", "yes"):
+            membership = membership_of(self.request.user)
+            queryset = queryset.filter(status=Approval.Status.PENDING).exclude(request__requester=self.request.user)
+            if membership is not None and membership.role in OPERATOR_ROLES:
+                queryset = queryset.filter(approver__role=approvals.OPERATOR)
+            elif membership is not None and membership.tenant_id:
+                queryset = queryset.filter(approver_tenant_id=membership.tenant_id, approver__role=membership.role)
+            else:
+                queryset = queryset.none()
+        return queryset
 
     def _decide(self, request: Request, pk: str | None, approve: bool) -> Response:
         approval = self.get_object()
@@ -164,17 +177,17 @@ class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=serializers.DecisionSerializer, responses={200: serializers.ApprovalSerializer})
     @action(detail=True, methods=["post"])
-    def approve(self, request: Request, pk: str | None = None) -> Response:
+    def approve(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         return self._decide(request, pk, True)
 
     @extend_schema(request=serializers.DecisionSerializer, responses={200: serializers.ApprovalSerializer})
     @action(detail=True, methods=["post"])
-    def reject(self, request: Request, pk: str | None = None) -> Response:
+    def reject(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         """Reject: the request ends, nothing is created."""
         return self._decide(request, pk, False)
 
 
-class QuotaViewSet(TenantScopedQuerysetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+class QuotaViewSet(HiddenBeforeMethodMixin, TenantScopedQuerysetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
                    mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
     """Souverain quotas per tenant node (overall, or on one cloud) with the subtree's usage. POST sets a node's
     limits for a scope (creating or replacing them); a child's are carved out of its parent's (400 with the
@@ -210,10 +223,11 @@ class QuotaViewSet(TenantScopedQuerysetMixin, mixins.CreateModelMixin, mixins.Up
         payload = self.get_serializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
-        tenant = data.pop("tenant")
+        slug = data.pop("tenant")["slug"]
         allowed = _allowed_tenants(request.user)
-        if allowed is not None and not allowed.filter(pk=tenant.pk).exists():
-            raise ValidationError({"tenant": [f"Unknown tenant {tenant.slug!r}."]})
+        tenant = (allowed if allowed is not None else Tenant.objects.all()).filter(slug=slug).first()
+        if tenant is None:
+            raise ValidationError({"tenant": ["Unknown tenant."]})
         quota = self._save(data, tenant, self._cloud(data.pop("cloud_slug", None)))
         return Response(self.get_serializer(quota).data, status=status.HTTP_201_CREATED)
 
@@ -222,7 +236,7 @@ class QuotaViewSet(TenantScopedQuerysetMixin, mixins.CreateModelMixin, mixins.Up
         payload = self.get_serializer(quota, data=request.data, partial=kwargs.get("partial", False))
         payload.is_valid(raise_exception=True)
         given = payload.validated_data
-        if given.get("tenant", quota.tenant) != quota.tenant or \
+        if given.get("tenant", {}).get("slug", quota.tenant.slug) != quota.tenant.slug or \
                 given.get("cloud_slug", quota.cloud.slug if quota.cloud_id else None) != (
                     quota.cloud.slug if quota.cloud_id else None):
             raise ValidationError({"tenant": ["A quota's node and cloud do not change: set the other one's."]})
@@ -237,7 +251,7 @@ class QuotaViewSet(TenantScopedQuerysetMixin, mixins.CreateModelMixin, mixins.Up
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @action(detail=False, methods=["get"])
-    def report(self, request: Request) -> Response:
+    def report(self, request: Request, format: str | None = None) -> Response:
         """The quotas whose usage exceeds a limit - resources created outside Souverain included."""
         rows = quotas.report(self.filter_queryset(self.get_queryset()))
         data = serializers.QuotaSerializer([r["quota"] for r in rows if r["over"]], many=True,
@@ -267,7 +281,7 @@ class ApprovalPolicyViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(policy).data, status=status.HTTP_201_CREATED)
 
     @action(detail=False, methods=["get"])
-    def active(self, request: Request) -> Response:
+    def active(self, request: Request, format: str | None = None) -> Response:
         policy = ApprovalPolicy.objects.filter(active=True).order_by("-number").first()
         if policy is None:
             raise NotFound("No approval rules: no request needs approval.")

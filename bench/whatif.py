@@ -95,22 +95,30 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--pass-first", action="store_true",
                         help="Run a compliance pass first (the usual state: the 'before' decisions are cached).")
+    parser.add_argument("--reuse", action="store_true",
+                        help="Keep the bench database of a previous run (same size) instead of refilling it.")
     args = parser.parse_args()
-    benchdb.recreate(URL)
+    if not args.reuse:
+        benchdb.recreate(URL)
     import django
 
     django.setup()
     from django.db import connection
 
+    from souverain.inventory.models import Resource
     from souverain.mobility import services
     from souverain.tenancy.models import Tenant
 
-    create_example_tenants()
-    compliance_bench.setup_estate()
+    if not args.reuse:
+        create_example_tenants()
+        compliance_bench.setup_estate()
     print(f"database: {connection.settings_dict['NAME']} (PostgreSQL {connection.pg_version})")
-    start = time.perf_counter()
-    populate(args.size)
-    print(f"{args.size:,} resources created in {time.perf_counter() - start:.1f} s; {load()}")
+    if not args.reuse:
+        start = time.perf_counter()
+        populate(args.size)
+        print(f"{args.size:,} resources created in {time.perf_counter() - start:.1f} s; {load()}")
+    else:
+        print(f"reusing {Resource.objects.count():,} resources; {load()}")
     if args.pass_first:
         from souverain.policy.compliance import evaluate
 
@@ -139,8 +147,9 @@ def main() -> None:
     from souverain.core.roles import Role
     from souverain.tenancy.models import Membership
 
-    user = get_user_model().objects.create_user(username="bench-tenant")
-    Membership.objects.create(user=user, role=Role.TENANT_MEMBER, tenant=tenant)
+    user, created = get_user_model().objects.get_or_create(username="bench-tenant")
+    if created:
+        Membership.objects.create(user=user, role=Role.TENANT_MEMBER, tenant=tenant)
     before = table_counts()
     start = time.perf_counter()
     try:

@@ -9,12 +9,14 @@ one (built in memory, never cached under the live token). Everything below only 
 1. Regions (``whatif.compare_regions``): exposure before and after — the (law, channel) pairs that newly reach
    each region with their explanation chain —, certificates that lapse, the SecNumCloud ownership test.
 2. Resources: compliance's equivalence classes (region, tenant, tags, ``souverain:*`` labels; see
-   ``policy/compliance.py``) are listed with their resource counts in ONE aggregate query (GROUP BY), never a
-   Python loop over rows. A class is decided before and after only if its region's profile, its cloud's
-   dedication or the knowledge-base input changed — the others cannot flip, and are counted as unchanged.
-   Decisions go through the engine's decision cache, so the "before" side is usually a cache hit left by the
-   last compliance pass. Totals by tenant, data class and rule come from the class counts; the affected
-   resources themselves are listed (up to ``resource_limit``) by one query joining the affected classes.
+   ``policy/compliance.py``), never a Python loop over rows. One aggregate query counts the resources per region
+   (cheap: no label extraction); only the regions whose decisions can change — their profile, their cloud's
+   dedication or the knowledge-base input changed — are broken down into classes with their counts by a second
+   aggregate query (GROUP BY), and each of those classes is decided before and after; every other resource is
+   unchanged. Decisions go through the engine's decision cache, so the "before" side is a cache hit when this
+   process has decided it already (placement, compliance). Totals by tenant, data class and rule come from the
+   class counts; the affected resources themselves are listed (up to ``resource_limit``, most severe first) by
+   one small query per class, each on its region's index, until the limit is reached.
 3. Where the affected resources could go: the class's workload placed against the changed estate (allowed
    regions, best first), with the capacity engineer's ``souverain.capacity.services.fits`` when it exists.
    Groups whose workloads decide alike share one search; at most ``DESTINATION_SEARCHES`` searches are made,
@@ -117,13 +119,27 @@ def _labels_sql(alias: str) -> str:
     return _labels(alias).replace("%", "%%")
 
 
-def _class_counts(tenant_id: int | None) -> list[tuple[int, int | None, str, str, int]]:
-    """(region, tenant, tags, labels, resources) of every class: one aggregate query over the inventory."""
+def _region_counts(tenant_id: int | None) -> dict[int, int]:
+    """Evaluated resources per region: one aggregate query, without the labels (cheap on every row)."""
     where = _evaluated("r") + (" AND r.tenant_id = %s" if tenant_id is not None else "")
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT r.region_id, r.tenant_id, r.tags, {_labels_sql('r')}, COUNT(*)"
-                       f" FROM inventory_resource r WHERE {where} GROUP BY 1, 2, 3, 4",
+        cursor.execute(f"SELECT r.region_id, COUNT(*) FROM inventory_resource r WHERE {where} GROUP BY 1",
                        [tenant_id] if tenant_id is not None else [])
+        return dict(cursor.fetchall())
+
+
+def _class_counts(tenant_id: int | None, region_ids: list[int]) -> list[tuple[int, int | None, str, str, int]]:
+    """(region, tenant, tags, labels, resources) of every class of the given regions: one aggregate query."""
+    if not region_ids:
+        return []
+    where = _evaluated("r") + " AND r.region_id IN (" + ", ".join(["%s"] * len(region_ids)) + ")"
+    params: list[Any] = list(region_ids)
+    if tenant_id is not None:
+        where += " AND r.tenant_id = %s"
+        params.append(tenant_id)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT r.region_id, r.tenant_id, r.tags, {_labels_sql('r')}, COUNT(*)"
+                       f" FROM inventory_resource r WHERE {where} GROUP BY 1, 2, 3, 4", params)
         return [(region, tenant, _text(tags), _text(labels), count)
                 for region, tenant, tags, labels, count in cursor.fetchall()]
 
@@ -133,23 +149,25 @@ def _text(value: Any) -> str:
 
 
 def _resources_of(classes: list[tuple[int, int, int | None, str, str]], limit: int) -> list[tuple]:
-    """Up to ``limit`` live resources of the given classes ((index, region, tenant, tags, labels)), with the
-    index of their class: one query joining the classes as a VALUES list."""
-    if not classes or limit <= 0:
-        return []
+    """Up to ``limit`` live resources of the given classes ((index, region, tenant, tags, labels)), in that order,
+    with the index of their class: one small query per class until the limit is reached (each uses the region's
+    index and reads only that region's rows; a join of every class at once made PostgreSQL compute the labels of
+    the whole inventory before the LIMIT)."""
     postgres = connection.vendor == "postgresql"
     cast = "CAST(%s AS jsonb)" if postgres else "%s"
-    rows = ", ".join(f"(CAST(%s AS integer), CAST(%s AS bigint), CAST(%s AS bigint), {cast}, {cast})"
-                     for _ in classes)
-    params: list[Any] = [value for entry in classes for value in entry]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH c(idx, region_id, tenant_id, tags, labels) AS (VALUES {rows})"
-            " SELECT c.idx, r.id, r.kind, r.name, r.external_id FROM inventory_resource r JOIN c"
-            " ON r.region_id = c.region_id AND COALESCE(r.tenant_id, 0) = COALESCE(c.tenant_id, 0)"
-            f" AND r.tags = c.tags AND {_labels_sql('r')} = c.labels WHERE {_evaluated('r')}"
-            " ORDER BY c.idx, r.id LIMIT %s", [*params, limit])
-        return cursor.fetchall()
+    rows: list[tuple] = []
+    for index, region_id, tenant_id, tags, labels in classes:
+        if len(rows) >= limit:
+            break
+        owner = "r.tenant_id IS NULL" if tenant_id is None else "r.tenant_id = %s"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT r.id, r.kind, r.name, r.external_id FROM inventory_resource r WHERE r.region_id = %s"
+                f" AND {owner} AND r.tags = {cast} AND {_labels_sql('r')} = {cast} AND {_evaluated('r')}"
+                " ORDER BY r.id LIMIT %s",
+                [region_id, *([] if tenant_id is None else [tenant_id]), tags, labels, limit - len(rows)])
+            rows.extend((index, *row) for row in cursor.fetchall())
+    return rows
 
 
 def _capacity_fits() -> Any:
@@ -209,31 +227,35 @@ def answer(question: Question, *, user: Any = None, on: dt.date | None = None,
     layers = _tenant_layers()
     old_cases = {case.key: case for case in before.cases}
     new_cases = {case.key: case for case in after.cases}
+    kb_same = before.kb_hash == after.kb_hash
     tick = time.perf_counter()
-    classes = _class_counts(tenant.pk if tenant is not None else None)
-    timings["classes_query"] = time.perf_counter() - tick
-    totals = {"evaluated": 0, "classes": len(classes), "decided_classes": 0, "newly_non_compliant": 0,
+    per_region = _region_counts(tenant.pk if tenant is not None else None)
+    totals = {"evaluated": sum(per_region.values()), "classes": 0, "decided_classes": 0, "newly_non_compliant": 0,
               "newly_compliant": 0, "still_non_compliant": 0, "unchanged": 0, "region_removed": 0}
+    # Only the regions whose decisions can change are broken down into classes: the others are unchanged.
+    changed_regions = []
+    for region_id, count in per_region.items():
+        old, new = old_cases.get(region_keys.get(region_id, "")), new_cases.get(region_keys.get(region_id, ""))
+        if old is None:
+            totals["unchanged"] += count
+        elif new is None:
+            totals["region_removed"] += count
+        elif kb_same and old.profile_hash == new.profile_hash and old.dedicated_to == new.dedicated_to:
+            totals["unchanged"] += count
+        else:
+            changed_regions.append(region_id)
+    classes = _class_counts(tenant.pk if tenant is not None else None, sorted(changed_regions))
+    totals["classes"] = len(classes)
+    timings["classes_query"] = time.perf_counter() - tick
     by_tenant: dict[str, int] = defaultdict(int)
     by_class: dict[str, int] = defaultdict(int)
     by_rule: dict[str, dict[str, Any]] = {}
     groups: list[dict[str, Any]] = []
     affected_keys: list[tuple[int, int, int | None, str, str]] = []
-    kb_same = before.kb_hash == after.kb_hash
     tick = time.perf_counter()
     for region_id, tenant_id, tags, labels, count in classes:
-        totals["evaluated"] += count
         key = region_keys.get(region_id, "")
-        old, new = old_cases.get(key), new_cases.get(key)
-        if old is None:
-            totals["unchanged"] += count
-            continue
-        if new is None:
-            totals["region_removed"] += count
-            continue
-        if kb_same and old.profile_hash == new.profile_hash and old.dedicated_to == new.dedicated_to:
-            totals["unchanged"] += count
-            continue
+        old, new = old_cases[key], new_cases[key]
         workload = workload_of(layers.get(tenant_id, {}), json.loads(tags), json.loads(labels))
         totals["decided_classes"] += 1
         diff = whatif.compare_rules(whatif.rules_of(_decide(workload, old, before, on, engine), severity_of),
@@ -295,8 +317,14 @@ def answer(question: Question, *, user: Any = None, on: dt.date | None = None,
     # --- the affected resources themselves ------------------------------------------------------------------
     tick = time.perf_counter()
     listed = []
-    for index, resource_id, kind, name, external_id in _resources_of(
-            [k for k in affected_keys if groups[k[0]]["new"]], resource_limit):
+    severity_rank = {s: i for i, s in enumerate(reversed(whatif.SEVERITIES))}
+
+    def most_severe_first(group: dict[str, Any]) -> tuple:
+        return (min((severity_rank[r["severity"]] for r in group["new"]), default=9), -group["resources"],
+                group["region"], group["tenant"] or "")
+
+    wanted = sorted((k for k in affected_keys if groups[k[0]]["new"]), key=lambda k: most_severe_first(groups[k[0]]))
+    for index, resource_id, kind, name, external_id in _resources_of(wanted, resource_limit):
         group = groups[index]
         listed.append({"id": resource_id, "kind": kind, "name": name, "external_id": external_id,
                        "region": group["region"], "tenant": group["tenant"],
@@ -309,9 +337,7 @@ def answer(question: Question, *, user: Any = None, on: dt.date | None = None,
     timings["saved_workloads"] = time.perf_counter() - tick
     timings["total"] = time.perf_counter() - started
 
-    severity_rank = {s: i for i, s in enumerate(reversed(whatif.SEVERITIES))}
-    groups.sort(key=lambda g: (min((severity_rank[r["severity"]] for r in g["new"]), default=9), -g["resources"],
-                               g["region"], g["tenant"] or ""))
+    groups.sort(key=most_severe_first)
     for group in groups:
         group.pop("index", None)
     return {

@@ -109,3 +109,14 @@ def test_the_timeline_says_the_execution_steps_in_french(english, french):
     from souverain.provisioning.execution import progress_in_french
 
     assert progress_in_french(english) == french
+
+
+def test_a_provider_without_provisioning_says_so():
+    from types import SimpleNamespace
+
+    from souverain.connectors import NotSupported
+    from souverain.connectors.provisioning import provisioner_for
+
+    elsewhere = SimpleNamespace(provider="vmware", cloud="vc-1", region="dc-1")
+    with pytest.raises(NotSupported, match="not supported by the 'vmware' provider"):
+        provisioner_for(elsewhere)  # type: ignore[arg-type]

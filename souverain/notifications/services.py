@@ -9,12 +9,13 @@ server or a webhook. A ``dedup_key`` names the fact told (e.g. "cert-expiry:42:3
 key returns the first notification and sends nothing (a unique column, so two racing callers cannot both send).
 
 Recipients. Each active Subscription that wants the event (its patterns, empty = every event) and may see it: a
-subscription bound to a tenant hears only that tenant's events, one bound to no tenant (the operator's
-cyber-defence team) hears every event. A webhook subscription is one recipient (its URL). An e-mail subscription
+subscription bound to a tenant hears only the events of that tenant and of the tenants below it in the organisation
+tree (as its users see their node and the nodes below), one bound to no tenant (the operator's cyber-defence team)
+hears every event. A webhook subscription is one recipient (its URL). An e-mail subscription
 with an address is one recipient; without one, its recipients are the active users with an e-mail address that its
-user / role / tenant filters name, each checked again on its own: a user bound to a tenant never receives another
-tenant's event, nor an event about no tenant (a public cloud's failing sync, the audit chain). One Delivery per
-(notification, channel, recipient): two subscriptions naming the same address send one mail.
+user / role / tenant filters name, each checked again on its own: a user bound to a tenant never receives the event
+of a tenant outside its subtree, nor an event about no tenant (a public cloud's failing sync, the audit chain). One
+Delivery per (notification, channel, recipient): two subscriptions naming the same address send one mail.
 
 Delivery. The job claims each due delivery with one conditional UPDATE (two workers never send the same one),
 then sends it: e-mail through Django's mail framework (``EMAIL_*`` settings) in the subscription's language; a
@@ -142,8 +143,17 @@ def _queue(notification: Notification) -> None:
                 tenant=notification.tenant)
 
 
+def lineage(tenant: Tenant) -> list[int]:
+    """The tenant and its ancestors (ids, root first): the nodes whose users and subscriptions see its events (the
+    organisation tree: a node's users see their node and every node below it)."""
+    from souverain.tenancy import tree
+
+    return tree.ids_of(tenant.path) if tenant.path else [tenant.pk]
+
+
 def subscriptions_for(event: str, tenant: Tenant | None) -> list[Subscription]:
-    audience = Q(tenant__isnull=True) | Q(tenant=tenant) if tenant is not None else Q(tenant__isnull=True)
+    audience = Q(tenant__isnull=True) | Q(tenant_id__in=lineage(tenant)) if tenant is not None \
+        else Q(tenant__isnull=True)
     scoped = Subscription.objects.filter(audience, is_active=True).select_related("user", "tenant")
     return [s for s in scoped.order_by("id") if s.wants(event)]
 
@@ -152,12 +162,13 @@ def _may_see(user: Any, tenant: Tenant | None) -> bool:
     membership = getattr(user, "membership", None)
     if membership is None:
         return bool(user.is_superuser)
-    return membership.tenant_id is None or (tenant is not None and membership.tenant_id == tenant.pk)
+    return membership.tenant_id is None or (tenant is not None and membership.tenant_id in lineage(tenant))
 
 
-def email_recipients(subscription: Subscription, tenant: Tenant | None, *, only_tenant: int | None = None) -> list[str]:
-    """The addresses an e-mail subscription sends this tenant's event to (``only_tenant``: only that tenant's
-    users)."""
+def email_recipients(subscription: Subscription, tenant: Tenant | None, *,
+                     tenant_users_only: bool = False) -> list[str]:
+    """The addresses an e-mail subscription sends this tenant's event to (``tenant_users_only``: only the users
+    bound to the tenant or one above it)."""
     if subscription.email:
         return [subscription.email]
     users = get_user_model().objects.filter(is_active=True).exclude(email="").select_related("membership")
@@ -169,8 +180,8 @@ def email_recipients(subscription: Subscription, tenant: Tenant | None, *, only_
         users = users.filter(membership__tenant_id=subscription.tenant_id)
     if not (subscription.user_id or subscription.role or subscription.tenant_id):
         return []  # nobody named: an empty filter must not mean "every user"
-    if only_tenant is not None:
-        users = users.filter(membership__tenant_id=only_tenant)
+    if tenant_users_only and tenant is not None:
+        users = users.filter(membership__tenant_id__in=lineage(tenant))
     return [user.email for user in users.order_by("pk") if _may_see(user, tenant)]
 
 
@@ -188,7 +199,7 @@ def _create_deliveries(notification: Notification) -> list[Delivery]:
             # Nor to operator-wide addresses; but an operator-wide subscription naming tenant users by role
             # reaches the copy's tenant users (the original, about no tenant, is not theirs to see).
             recipients = [] if subscription.email else email_recipients(subscription, notification.tenant,
-                                                                         only_tenant=copy_for)
+                                                                         tenant_users_only=True)
         else:
             recipients = email_recipients(subscription, notification.tenant)
         for recipient in recipients:

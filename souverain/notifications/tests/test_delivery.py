@@ -217,3 +217,30 @@ def test_a_tenants_webhook_into_the_operators_network_is_refused_and_never_sent(
     services.notify("request.done", tenant=tenants["home"], subject="y")
     assert services.deliver_pending() == {"sent": 1, "retry": 0, "failed": 0}
     assert len(webhook_receiver.verified()) == 1
+
+
+def test_a_parent_nodes_subscribers_hear_its_childrens_events_never_the_reverse(tenants, smtp_server, run_jobs):
+    from django.contrib.auth import get_user_model
+
+    from souverain.tenancy.models import Membership, Tenant
+
+    parent = Tenant.objects.create(slug="ministere-tutelle", name="Tutelle")
+    child = Tenant.objects.create(slug="direction", name="Direction", parent=parent)
+    Subscription.objects.create(name="parent", channel=Channel.EMAIL, email="rssi@tutelle.example", tenant=parent)
+    Subscription.objects.create(name="child", channel=Channel.EMAIL, email="it@direction.example", tenant=child)
+    users = get_user_model().objects
+    for username, tenant in (("boss", parent), ("clerk", child)):
+        user = users.create_user(username=username, email=f"{username}@example.org", password="x")
+        Membership.objects.create(user=user, role=Role.TENANT_ADMIN, tenant=tenant)
+    Subscription.objects.create(name="every tenant admin", channel=Channel.EMAIL, role=Role.TENANT_ADMIN)
+
+    services.notify("request.done", tenant=child, subject="child event")
+    services.notify("request.done", tenant=parent, subject="parent event")
+    run_jobs(services.JOB_KIND)
+    sent = sorted((rcpt[0], msg["Subject"].removeprefix("[Souverain] ")) for rcpt, msg in smtp_server.messages)
+    assert sent == [
+        ("boss@example.org", "child event"), ("boss@example.org", "parent event"),
+        ("clerk@example.org", "child event"),
+        ("it@direction.example", "child event"),
+        ("rssi@tutelle.example", "child event"), ("rssi@tutelle.example", "parent event"),
+    ]

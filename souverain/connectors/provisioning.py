@@ -270,8 +270,8 @@ def provisioner_for(connector: Connector) -> Provisioner:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
+        if not exc.name or not (module_name == exc.name or module_name.startswith(exc.name + ".")):
+            raise  # a module the provider's provisioning itself imports is missing: not the same thing
         raise NotSupported(f"creating resources is not supported by the {connector.provider!r} provider",
                            cloud=connector.cloud, region=connector.region) from None
     provisioner: Provisioner = module.PROVISIONER(connector)

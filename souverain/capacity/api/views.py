@@ -13,7 +13,7 @@ Measuring is a job: ``POST /api/jobs/ {"kind": "capacity.sync", "params": {"clou
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from rest_framework import viewsets
+from rest_framework import mixins, viewsets
 
 from souverain.core.roles import ALL_ROLES
 from souverain.tenancy.permissions import Access, TenantScopedQuerysetMixin
@@ -45,8 +45,9 @@ class RegionCapacityViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelVie
         return serializers.CapacitySnapshotSerializer
 
 
-class ZoneCapacityViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
-    """Each availability zone's capacity as last measured, one row per zone and resource class."""
+class ZoneCapacityViewSet(TenantScopedQuerysetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Each availability zone's capacity as last measured, one row per zone and resource class (a list only: a row
+    is read in the history by its id)."""
 
     access = CAPACITY_ACCESS
     queryset = CapacityFigure.objects.select_related("region__cloud").exclude(zone="")

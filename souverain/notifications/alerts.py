@@ -259,6 +259,19 @@ def _tell_exposure(region: Region, law: str, hits: list[dict[str, Any]], version
                  link=_link("region", region.pk), payload=payload, actor="system")
 
 
+TRIGGERS = ("kb", "estate", "periodic", "manual")
+
+
+def validate_exposure_params(params: dict[str, Any]) -> dict[str, Any]:
+    trigger = params.get("trigger", "manual")
+    if trigger not in TRIGGERS:
+        raise ValueError(f"trigger: one of {', '.join(TRIGGERS)}")
+    unknown = sorted(set(params) - {"trigger"})
+    if unknown:
+        raise ValueError(f"{unknown[0]}: unknown parameter")
+    return {"trigger": trigger}
+
+
 def run_exposure_job(params: dict[str, Any]) -> int:
     return len(check_exposure(str(params.get("trigger") or "periodic")))
 

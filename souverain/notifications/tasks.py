@@ -20,7 +20,7 @@ def deliver(job: Job, reporter: Reporter) -> None:
 
 
 # Idempotent: the check compares with the exposure last seen and tells each change once (dedup keys).
-@register(alert_checks.EXPOSURE_JOB_KIND, idempotent=True)
+@register(alert_checks.EXPOSURE_JOB_KIND, validate=alert_checks.validate_exposure_params, idempotent=True)
 def exposure(job: Job, reporter: Reporter) -> None:
     reporter.add(alerts=alert_checks.run_exposure_job(job.params))
 

@@ -87,3 +87,16 @@ def test_the_delivery_log_is_read_only(api_as):
     assert client.post("/api/notifications/deliveries/", {}, format="json").status_code in (403, 405)
     assert client.delete(f"/api/notifications/deliveries/{delivery.pk}/").status_code in (403, 405)
     assert Delivery.objects.filter(pk=delivery.pk).exists()
+
+
+def test_operators_may_start_an_exposure_check_and_bad_params_name_the_field(api_as):
+    client = api_as("operator-ops")
+    started = client.post("/api/jobs/", {"kind": "notifications.exposure", "params": {"trigger": "manual"}},
+                          format="json")
+    assert started.status_code == 202 and started.json()["params"] == {"trigger": "manual"}
+    bad = client.post("/api/jobs/", {"kind": "notifications.exposure", "params": {"trigger": "whenever"}},
+                      format="json")
+    assert bad.status_code == 400 and "trigger" in str(bad.json()["params"])
+    bad = client.post("/api/jobs/", {"kind": "notifications.deliver", "params": {"notification": "x"}},
+                      format="json")
+    assert bad.status_code == 400 and "notification" in str(bad.json()["params"])

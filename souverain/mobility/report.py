@@ -37,6 +37,11 @@ def _strength(name: str) -> str:
     return {"compelled": _("compelled"), "informational": _("informational")}.get(name, name)
 
 
+def _capacity(status: str | None) -> str:
+    return {"fits": _("fits"), "full": _("allowed but full"), "unknown": _("capacity unknown")}.get(
+        status or "unknown", status or "")
+
+
 def _channel(name: str) -> str:
     return {"legal_control": _("legal control"), "data_location": _("data location"), "access": _("access"),
             "supply_chain": _("supply chain")}.get(name, name)
@@ -123,7 +128,8 @@ def _markdown(answer: dict[str, Any], language: str) -> str:
             if group.get("could_go") is None:
                 goes = _("(not computed)")
             else:
-                goes = ", ".join(d["region"] for d in group["could_go"]) or _("nowhere")
+                goes = ", ".join(f"{d['region']} ({_capacity(d.get('capacity'))})" for d in group["could_go"]) \
+                    or _("nowhere")
             out.append("- " + _("%(count)s resource(s) of %(tenant)s in %(region)s: %(rules)s; could go to "
                                 "%(regions)s") % {"count": group["resources"], "tenant": group["tenant"] or "—",
                                                   "region": group["region"], "rules": new, "regions": goes})

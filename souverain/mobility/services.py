@@ -18,7 +18,8 @@ one (built in memory, never cached under the live token). Everything below only 
    class counts; the affected resources themselves are listed (up to ``resource_limit``, most severe first) by
    one small query per class, each on its region's index, until the limit is reached.
 3. Where the affected resources could go: the class's workload placed against the changed estate (allowed
-   regions, best first), with the capacity engineer's ``souverain.capacity.services.fits`` when it exists.
+   regions, best first), each with the capacity app's verdict (``souverain.capacity.services.fits``: fits /
+   full / unknown, for the group's resource count).
    Groups whose workloads decide alike share one search; at most ``DESTINATION_SEARCHES`` searches are made,
    largest groups first (each decides a workload in every region), the rest is counted as not computed.
 4. Saved workloads (``models.SavedWorkload``): placed before and after; the regions each loses or gains.
@@ -171,7 +172,7 @@ def _resources_of(classes: list[tuple[int, int, int | None, str, str]], limit: i
 
 
 def _capacity_fits() -> Any:
-    """The capacity engineer's ``fits`` if it has landed (souverain/capacity/services.py), else None."""
+    """The capacity app's ``fits(region_keys, size)`` (souverain/capacity/services.py), or None without it."""
     try:
         module = importlib.import_module("souverain.capacity.services")
     except ImportError:
@@ -179,15 +180,14 @@ def _capacity_fits() -> Any:
     return getattr(module, "fits", None)
 
 
-def _fits(fits: Any, region: str, resources: int) -> bool | None:
-    """Whether ``resources`` more resources fit in ``region``; None when capacity is not known (yet)."""
-    if fits is None:
-        return None
-    try:
-        result = fits(region, resources)
-    except Exception:  # noqa: BLE001  (an unknown region, capacity not synced: unknown, not an error)
-        return None
-    return getattr(result, "fits", result) if result is not None else None
+def _capacity(fits: Any, regions: list[str], resources: int) -> dict[str, str]:
+    """Per region: would ``resources`` more servers fit in its free capacity as last measured — fits / full /
+    unknown. Only the count is known here (a class's flavours are not summed), so "fits" means room for that
+    many servers of the smallest size; "unknown" when capacity was never measured."""
+    if fits is None or not regions:
+        return {}
+    verdicts = fits(regions, {"count": resources})
+    return {key: str((verdict or {}).get("status") or "unknown") for key, verdict in verdicts.items()}
 
 
 def _decide(workload: dict[str, Any], case: placement.RegionCase, context: placement.Context, on: dt.date,
@@ -308,9 +308,9 @@ def answer(question: Question, *, user: Any = None, on: dt.date | None = None,
                 continue
             ranked = placement.rank(workload, placement.decide_all(workload, cases, after, on, engine))
             destinations[key] = [{"region": a["region"], "score": a["score"]} for a in ranked["allowed"]]
-        group["could_go"] = [
-            {**d, "fits": _fits(fits, d["region"], group["resources"])}
-            for d in destinations[key] if d["region"] != group["region"]][:DESTINATIONS]
+        could_go = [d for d in destinations[key] if d["region"] != group["region"]][:DESTINATIONS]
+        capacity = _capacity(fits, [d["region"] for d in could_go], group["resources"])
+        group["could_go"] = [{**d, "capacity": capacity.get(d["region"], "unknown")} for d in could_go]
     totals["destinations_not_computed"] = skipped
     timings["destinations"] = time.perf_counter() - tick
 
@@ -358,7 +358,7 @@ def answer(question: Question, *, user: Any = None, on: dt.date | None = None,
             "truncated": len(listed) < totals["newly_non_compliant"],
         },
         "saved_workloads": saved,
-        "capacity": "known" if fits is not None else "unknown",
+        "capacity": "measured" if fits is not None else "not available",
         "timings": {k: round(v, 3) for k, v in timings.items()},
     }
 

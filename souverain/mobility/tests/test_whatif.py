@@ -98,6 +98,11 @@ def test_the_seed_question_reaches_the_sovereign_region_through_the_vendor_and_w
     # ... and could go nowhere else on the changed estate's public clouds but where placement allows.
     group = next(g for g in res["groups"] if g["tenant"] == "ministere" and g["region"] == "sovereign/fr-paris-1")
     assert all(d["region"] != "sovereign/fr-paris-1" for d in group["could_go"])
+    assert all(d["capacity"] in {"fits", "full", "unknown"} for g in res["groups"] for d in g["could_go"])
+    assert result["capacity"] == "measured"
+    # Capacity never measured in this database: the capacity app says so for every destination.
+    assert services._capacity(services._capacity_fits(), ["international/eu-central-1", "nimbus/eu-paris-1"], 4) == {
+        "international/eu-central-1": "unknown", "nimbus/eu-paris-1": "unknown"}
     # The saved workload loses the sovereign region.
     [saved] = result["saved_workloads"]
     assert saved["best"]["before"] == "sovereign/fr-paris-1"

@@ -137,7 +137,7 @@ def main() -> None:
         print(f"what-if {label}: {elapsed:.2f} s wall, {time.process_time() - cpu:.2f} s CPU of this process;"
               f" {res['evaluated']:,} resources in {res['classes']} classes, {res['decided_classes']} decided,"
               f" {res['newly_non_compliant']:,} newly non-compliant, {res['listed']} listed;"
-              f" steps {answer['timings']}; peak RSS {rss:.0f} MiB; {load()}")
+              f" engine decisions {answer['decisions']}; steps {answer['timings']}; peak RSS {rss:.0f} MiB; {load()}")
     after = table_counts()
     changed = {t: (before[t], after[t]) for t in before if before[t] != after[t]}
     print(f"tables whose row count changed during the what-ifs: {changed or 'none'}")

@@ -214,6 +214,7 @@ def answer(question: Question, *, user: Any = None, on: dt.date | None = None,
     before = policy_services.current_context(on)
     after = placement.build_context(after_estate, after_kb, on)  # no token: never cached as the live context
     engine = policy_services.current_engine()
+    misses, hits = engine.cache.misses, engine.cache.hits
 
     def visible(case: placement.RegionCase) -> bool:
         return user is None or sees_dedicated(user, case.dedicated_to)
@@ -360,6 +361,8 @@ def answer(question: Question, *, user: Any = None, on: dt.date | None = None,
         "saved_workloads": saved,
         "capacity": "measured" if fits is not None else "not available",
         "timings": {k: round(v, 3) for k, v in timings.items()},
+        # Decisions made by the engine for this answer, and those its decision cache already held.
+        "decisions": {"made": engine.cache.misses - misses, "from_cache": engine.cache.hits - hits},
     }
 
 

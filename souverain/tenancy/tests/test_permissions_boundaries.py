@@ -34,6 +34,7 @@ from souverain.tenancy.permissions import (
     PortalAccessMixin,
     RolePermission,
     is_allowed,
+    membership_of,
     scope_queryset,
     sees_dedicated,
     tenant_of,
@@ -218,3 +219,23 @@ def test_a_portal_refusal_is_recorded_too(role_users: dict, recorded: list) -> N
     [event] = recorded
     assert (event.action, event.username, event.data["view"], event.data["path"]) == (
         "access.denied", "tenant-member", "Page", "/portal/page/")
+
+
+class Echo(PortalAccessMixin, View):
+    access = OPERATOR_ONLY
+
+    def get(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        return HttpResponse(f"{args} {kwargs}")
+
+
+def test_a_portal_page_receives_the_urls_arguments(role_users: dict) -> None:
+    request = RequestFactory().get("/portal/echo/")
+    request.user = fresh(role_users["operator-ops"])
+    assert Echo.as_view()(request, "fr", cloud="nimbus").content == b"('fr',) {'cloud': 'nimbus'}"
+
+
+def test_the_superusers_fallback_membership_is_theirs(db: None) -> None:
+    root = get_user_model().objects.create_superuser(username="root", password="pw")
+    membership = membership_of(root)
+    assert membership.user == root
+    assert membership.role == Role.OPERATOR_ADMIN and membership.tenant_id is None

@@ -783,6 +783,11 @@ from .accounts import keys, tokens  # noqa: E402  (API tokens and the credential
 main.add_command(tokens)
 main.add_command(keys)
 
+from .provisioning import approvals, approve, quotas, reject, requests_group, server  # noqa: E402  (cli/provisioning.py)
+
+for command in (server, requests_group, approvals, approve, reject, quotas):
+    main.add_command(command)
+
 
 if __name__ == "__main__":
     main()

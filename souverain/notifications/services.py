@@ -246,6 +246,11 @@ def deliver(delivery_id: int, *, now: dt.datetime | None = None) -> str | None:
     delivery = _claim(delivery_id, now)
     if delivery is None:
         return None
+    if delivery.subscription_id is None:  # unsubscribed since: nothing more is sent (unsigned, or to nobody)
+        delivery.status, delivery.next_attempt = Delivery.Status.FAILED, None
+        delivery.last_error = "the subscription was removed before this delivery was sent"
+        delivery.save(update_fields=["status", "next_attempt", "last_error"])
+        return "failed"
     delivery.attempts += 1
     try:
         if delivery.channel == Channel.WEBHOOK:

@@ -244,3 +244,13 @@ def test_a_parent_nodes_subscribers_hear_its_childrens_events_never_the_reverse(
         ("it@direction.example", "child event"),
         ("rssi@tutelle.example", "child event"), ("rssi@tutelle.example", "parent event"),
     ]
+
+
+def test_a_removed_subscription_gets_nothing_more(webhook_receiver):
+    subscription = _webhook(webhook_receiver)
+    delivery = services.notify("request.done", subject="x").deliveries.get()
+    subscription.delete()
+    assert services.deliver_pending() == {"sent": 0, "retry": 0, "failed": 1}
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.FAILED and "removed" in delivery.last_error
+    assert webhook_receiver.requests == []

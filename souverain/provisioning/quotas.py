@@ -27,6 +27,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from souverain.inventory.models import Resource
 from souverain.tenancy import services as tenancy
@@ -196,7 +197,7 @@ def carving_problems(tenant: Tenant, cloud: Any, limits: Mapping[str, int | None
     """Why these limits would break the carving: above the parent's room, or below the children's sum."""
     problems: dict[str, list[str]] = {}
     parent = tenant.parent if tenant.parent_id else None
-    scope = f"cloud {cloud.slug}" if cloud is not None else "all clouds"
+    scope = _("cloud %(cloud)s") % {"cloud": cloud.slug} if cloud is not None else _("all clouds")
     if parent is not None:
         parent_quota = _scope_quota(parent, cloud)
         if parent_quota is not None:
@@ -208,17 +209,20 @@ def carving_problems(tenant: Tenant, cloud: Any, limits: Mapping[str, int | None
                     continue
                 carved = sum(getattr(q, name) or 0 for q in siblings)
                 if carved + asked > room:
-                    problems.setdefault(name, []).append(
-                        f"{parent.name} ({scope}) allows {room} {name}; its other children already have {carved}, "
-                        f"so at most {max(room - carved, 0)} is left, not {asked}.")
+                    problems.setdefault(name, []).append(_(
+                        "%(parent)s (%(scope)s) allows %(room)s %(field)s; its other children already have "
+                        "%(carved)s, so at most %(left)s is left, not %(asked)s.") % {
+                        "parent": parent.name, "scope": scope, "room": room, "field": name, "carved": carved,
+                        "left": max(room - carved, 0), "asked": asked})
     kids = Quota.objects.filter(tenant__in=children(tenant))
     kids = kids.filter(cloud=cloud) if cloud is not None else kids.filter(cloud__isnull=True)
     for name in QUOTA_FIELDS:
         asked = limits.get(name)
         carved = sum(getattr(q, name) or 0 for q in kids)
         if asked is not None and carved > asked:
-            problems.setdefault(name, []).append(
-                f"the children of {tenant.name} ({scope}) already have {carved} {name}, more than {asked}.")
+            problems.setdefault(name, []).append(_(
+                "the children of %(tenant)s (%(scope)s) already have %(carved)s %(field)s, more than %(asked)s.") % {
+                "tenant": tenant.name, "scope": scope, "carved": carved, "field": name, "asked": asked})
     return problems
 
 

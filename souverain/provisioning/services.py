@@ -37,6 +37,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from souverain.connectors import provisioning as specs
 from souverain.core import events
@@ -106,23 +107,24 @@ def _notify(event: str, request: ServiceRequest, subject: tuple[str, str], body:
 def validate_spec(kind: str, name: str, spec: Any) -> specs.Spec:
     """The connector's spec of this kind, or RequestInvalid naming ``spec.<field>``."""
     if kind not in ServiceRequest.Kind.values:
-        raise RequestInvalid({"kind": [f"unknown kind {kind!r} (kinds: {', '.join(ServiceRequest.Kind.values)})"]})
+        raise RequestInvalid({"kind": [_("unknown kind “%(kind)s” (kinds: %(kinds)s)") % {
+            "kind": kind, "kinds": ", ".join(ServiceRequest.Kind.values)}]})
     if not isinstance(spec, Mapping):
-        raise RequestInvalid({"spec": ["a JSON object of the kind's fields is expected"]})
+        raise RequestInvalid({"spec": [_("a JSON object of the kind's fields is expected")]})
     data = dict(spec)
     if "name" in data:
-        raise RequestInvalid({"spec.name": ["the request's name is the object's name: give it as `name`"]})
+        raise RequestInvalid({"spec.name": [_("the request's name is the object's name: give it as `name`")]})
     if "name" in specs.SPEC_KINDS[kind].__dataclass_fields__:
         data["name"] = name
     try:
         return specs.spec_from_dict(kind, data)
     except ValueError as exc:
-        field_name, _, message = str(exc).partition(":")
+        field_name, _colon, message = str(exc).partition(":")
         raise RequestInvalid({f"spec.{field_name.strip()}": [message.strip() or str(exc)]}) from None
 
 
 def find_region(key: str) -> Region | None:
-    cloud, _, slug = (key or "").partition("/")
+    cloud, _slash, slug = (key or "").partition("/")
     return Region.objects.select_related("cloud").filter(cloud__slug=cloud, slug=slug).first() if slug else None
 
 
@@ -140,7 +142,8 @@ def demand_of(kind: str, spec: specs.Spec, region: Region) -> dict[str, Any]:
     if isinstance(spec, specs.ServerSpec):
         flavor = find_flavor(region, spec.flavor)
         if flavor is None:
-            raise RequestInvalid({"spec.flavor": [f"no flavor {spec.flavor!r} in {region.key}'s inventory"]})
+            raise RequestInvalid({"spec.flavor": [_("no flavor “%(flavor)s” in the inventory of %(region)s") % {
+                "flavor": spec.flavor, "region": region.key}]})
         demand.update(instances=1, vcpu=int(flavor.get("vcpus") or 0), ram_mb=int(flavor.get("ram") or 0),
                       volume_gb=(spec.boot_volume_gb or 0) + (spec.volume_gb or 0),
                       floating_ips=1 if spec.floating_ip else 0)
@@ -166,25 +169,26 @@ def submit(*, tenant: Tenant, user: Any, kind: str, name: str, spec: Any, region
     requester = user if getattr(user, "pk", None) else None
     if idempotency_key:
         if len(idempotency_key) > 255:
-            raise RequestInvalid({"Idempotency-Key": ["at most 255 characters"]})
+            raise RequestInvalid({"Idempotency-Key": [_("at most 255 characters")]})
         known = ServiceRequest.objects.filter(requester=requester, idempotency_key=idempotency_key).first()
         if known is not None and requester is not None:
             return known, False
     name = (name or "").strip()
     if not name or len(name) > 255:
-        raise RequestInvalid({"name": ["required, at most 255 characters"]})
+        raise RequestInvalid({"name": [_("required, at most 255 characters")]})
     if bool(region) == bool(auto):
-        raise RequestInvalid({"region": ["give a region (cloud/region) or ask Souverain to choose (auto), not both"]})
+        raise RequestInvalid({"region": [
+            _("give a region (cloud/region) or ask Souverain to choose (auto), not both")]})
     data_classes = list(data_classes or [])
     requirements = dict(requirements or {})
     if not all(isinstance(c, str) for c in data_classes):
-        raise RequestInvalid({"data_classes": ["a list of data class names"]})
+        raise RequestInvalid({"data_classes": [_("a list of data class names")]})
     parsed = validate_spec(kind, name, spec)
     target = None
     if region:
         target = find_region(region)
         if target is None:
-            raise RequestInvalid({"region": [f"unknown region {region!r} (cloud/region)"]})
+            raise RequestInvalid({"region": [_("unknown region “%(region)s” (cloud/region)") % {"region": region}]})
     workload = {"tenant": tenant.slug, "data_classes": data_classes, "requirements": requirements}
     try:
         placed = policy.place(workload)
@@ -192,7 +196,7 @@ def submit(*, tenant: Tenant, user: Any, kind: str, name: str, spec: Any, region
         raise RequestInvalid({"workload": list(exc.problems)}) from exc
     visible = {entry["region"] for entry in placed["allowed"]} | {entry["region"] for entry in placed["denied"]}
     if target is not None and target.key not in visible:  # another customer's private cloud: not the tenant's to see
-        raise RequestInvalid({"region": [f"unknown region {region!r} (cloud/region)"]})
+        raise RequestInvalid({"region": [_("unknown region “%(region)s” (cloud/region)") % {"region": region}]})
     if target is not None and target.key in {e["region"] for e in placed["allowed"]}:
         demand_of(kind, parsed, target)  # an unknown flavor is bad input: refused before anything is written
     try:
@@ -344,10 +348,11 @@ def decide(approval_id: int, user: Any, *, approve: bool, comment: str = "") -> 
         approval = Approval.objects.select_for_update().select_related("request", "request__tenant").get(pk=approval_id)
         request = ServiceRequest.objects.select_for_update().get(pk=approval.request_id)
         if not approvals.may_decide(membership_of(user), approval, request):
-            raise NotAllowed("You may not decide this approval.")
+            raise NotAllowed(_("You may not decide this approval."))
         if approval.status != Approval.Status.PENDING or request.status != Status.AWAITING_APPROVAL \
                 or request.approval_level != approval.level:
-            raise WrongState(f"This approval is {approval.status} and the request {request.status}.")
+            raise WrongState(_("This approval is %(approval)s and the request %(request)s.") % {
+                "approval": approval.status, "request": request.status})
         actor = _actor_name(user)
         approval.status = Approval.Status.APPROVED if approve else Approval.Status.REJECTED
         approval.decided_by = user if getattr(user, "pk", None) else None
@@ -405,9 +410,9 @@ def cancel(request_id: int, user: Any, reason: str = "") -> ServiceRequest:
     with transaction.atomic():
         request = ServiceRequest.objects.select_for_update().select_related("tenant").get(pk=request_id)
         if not may_cancel(membership_of(user), request):
-            raise NotAllowed("You may not cancel this request.")
+            raise NotAllowed(_("You may not cancel this request."))
         if request.status not in (Status.SUBMITTED, Status.AWAITING_APPROVAL, Status.APPROVED):
-            raise WrongState(f"A {request.status} request cannot be cancelled.")
+            raise WrongState(_("A %(status)s request cannot be cancelled.") % {"status": request.status})
         actor = _actor_name(user)
         request.approvals.filter(status__in=[Approval.Status.PENDING, Approval.Status.WAITING]).update(
             status=Approval.Status.VOID)

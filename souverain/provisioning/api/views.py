@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -100,13 +101,13 @@ class ServiceRequestViewSet(HiddenBeforeMethodMixin, TenantScopedQuerysetMixin, 
         slug = data.get("tenant")
         if allowed is None:
             if not slug:
-                raise ValidationError({"tenant": ["An operator names the tenant the request is for."]})
+                raise ValidationError({"tenant": [_("An operator names the tenant the request is for.")]})
             tenant = Tenant.objects.filter(slug=slug).first()
         else:
             own = membership_of(request.user).tenant
             tenant = own if not slug else allowed.filter(slug=slug).first()
         if tenant is None:
-            raise ValidationError({"tenant": [f"Unknown tenant {slug!r}."]})
+            raise ValidationError({"tenant": [_("Unknown tenant “%(slug)s”.") % {"slug": slug}]})
         try:
             made, created = services.submit(
                 tenant=tenant, user=request.user, kind=data["kind"], name=data["name"], spec=data["spec"],
@@ -201,7 +202,7 @@ class QuotaViewSet(HiddenBeforeMethodMixin, TenantScopedQuerysetMixin, mixins.Cr
 
     def _check_node(self, tenant: Tenant) -> None:
         if not quotas.may_set(membership_of(self.request.user), tenant):
-            raise PermissionDenied("Quotas of this node are set by the level above it.")
+            raise PermissionDenied(_("Quotas of this node are set by the level above it."))
 
     def _save(self, data: dict[str, Any], tenant: Tenant, cloud: Cloud | None) -> Quota:
         self._check_node(tenant)
@@ -216,7 +217,7 @@ class QuotaViewSet(HiddenBeforeMethodMixin, TenantScopedQuerysetMixin, mixins.Cr
         cloud = scope_queryset(Cloud.objects.filter(slug=slug), self.request.user,
                                Access(dedicated_lookup="dedicated_to")).first()
         if cloud is None:
-            raise ValidationError({"cloud_slug": [f"Unknown cloud {slug!r}."]})
+            raise ValidationError({"cloud_slug": [_("Unknown cloud “%(slug)s”.") % {"slug": slug}]})
         return cloud
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -227,7 +228,7 @@ class QuotaViewSet(HiddenBeforeMethodMixin, TenantScopedQuerysetMixin, mixins.Cr
         allowed = _allowed_tenants(request.user)
         tenant = (allowed if allowed is not None else Tenant.objects.all()).filter(slug=slug).first()
         if tenant is None:
-            raise ValidationError({"tenant": ["Unknown tenant."]})
+            raise ValidationError({"tenant": [_("Unknown tenant.")]})
         quota = self._save(data, tenant, self._cloud(data.pop("cloud_slug", None)))
         return Response(self.get_serializer(quota).data, status=status.HTTP_201_CREATED)
 
@@ -239,7 +240,7 @@ class QuotaViewSet(HiddenBeforeMethodMixin, TenantScopedQuerysetMixin, mixins.Cr
         if given.get("tenant", {}).get("slug", quota.tenant.slug) != quota.tenant.slug or \
                 given.get("cloud_slug", quota.cloud.slug if quota.cloud_id else None) != (
                     quota.cloud.slug if quota.cloud_id else None):
-            raise ValidationError({"tenant": ["A quota's node and cloud do not change: set the other one's."]})
+            raise ValidationError({"tenant": [_("A quota's node and cloud do not change: set the other one's.")]})
         data = {**quota.limits(), **{k: v for k, v in given.items() if k in QUOTA_FIELDS}}
         quota = self._save(data, quota.tenant, quota.cloud)
         return Response(self.get_serializer(quota).data)
@@ -276,7 +277,8 @@ class ApprovalPolicyViewSet(viewsets.ReadOnlyModelViewSet):
             policy = approvals.upload(payload.validated_data["source"], request.user.get_username())
         except approvals.RulesInvalid as exc:
             raise ValidationError({"source": [
-                f"line {p.line}, column {p.column}{' (' + p.field + ')' if p.field else ''}: {p.message}"
+                _("line %(line)s, column %(column)s: %(message)s") % {
+                    "line": p.line, "column": p.column, "message": f"{p.field + ': ' if p.field else ''}{p.message}"}
                 for p in exc.problems]}) from exc
         return Response(self.get_serializer(policy).data, status=status.HTTP_201_CREATED)
 
@@ -284,5 +286,5 @@ class ApprovalPolicyViewSet(viewsets.ReadOnlyModelViewSet):
     def active(self, request: Request, format: str | None = None) -> Response:
         policy = ApprovalPolicy.objects.filter(active=True).order_by("-number").first()
         if policy is None:
-            raise NotFound("No approval rules: no request needs approval.")
+            raise NotFound(_("No approval rules: no request needs approval."))
         return Response(self.get_serializer(policy).data)

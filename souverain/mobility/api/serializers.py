@@ -26,6 +26,13 @@ class SavedWorkloadSerializer(serializers.ModelSerializer):
         read_only_fields = ["created", "last_updated"]
         validators: list = []  # the unique name per tenant is checked in validate(), after the tenant is known
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        own = tenant_of(request.user) if request is not None else None
+        if own is not None:  # a tenant user names (and the browsable API's form offers) their own tenant only
+            self.fields["tenant"].queryset = Tenant.objects.filter(pk=own.pk)
+
     def validate_descriptor(self, value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise serializers.ValidationError(_("A workload is a JSON object (see docs/policies.md)."))

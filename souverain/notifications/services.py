@@ -315,7 +315,7 @@ def private_address(host: str) -> str | None:
 
     try:
         infos = socket.getaddrinfo(host, None)
-    except OSError:
+    except (OSError, UnicodeError, ValueError):
         return None  # unresolvable: the POST fails on its own and is retried
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%")[0])

@@ -23,6 +23,7 @@ NAV = [
     ("portal:overview", _("Estate"), None),
     ("portal:inventory", _("Inventory"), None),
     ("portal:placement", _("Placement"), None),
+    ("portal:capacity", _("Capacity"), None),
     ("portal:compliance", _("Compliance"), None),
     ("portal:sync", _("Sync"), Access(read=frozenset({Role.OPERATOR_ADMIN, Role.OPERATOR_OPS, Role.AUDITOR}))),
     ("portal:history", _("History"), None),

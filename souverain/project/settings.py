@@ -304,3 +304,6 @@ CELERY_BEAT_SCHEDULE["provisioning-expiry"] = {"task": "souverain.provisioning.t
 SOUVERAIN_WEBHOOK_ALLOW_PRIVATE = _env_bool("SOUVERAIN_WEBHOOK_ALLOW_PRIVATE", False)
 CELERY_BEAT_SCHEDULE["notifications-audit-verify"] = {"task": "souverain.notifications.tasks.verify_audit",
                                                       "schedule": 86400.0}
+# Capacity (Placement, Nova) of every region: after each inventory sync, and on this schedule (souverain/capacity).
+CELERY_BEAT_SCHEDULE["capacity-sync"] = {"task": "souverain.capacity.tasks.schedule_sync",
+                                         "schedule": float(os.environ.get("SOUVERAIN_CAPACITY_INTERVAL", "900"))}

@@ -64,6 +64,12 @@ def urls_for(name: str, pattern: URLPattern, viewer: Any) -> list[tuple[str, int
         return [(f"/inventory/{pk}/", 200) for pk in mine] + [(f"/inventory/{pk}/", 404) for pk in others]
     if name == "rule":
         return [(f"/compliance/rules/{pack}/", 200) for pack in ("secnumcloud", "hds", "requirements")]
+    if name == "tenant":  # a node's page: the viewer's node and the nodes below it (organisation tree) only
+        from souverain.tenancy.models import Tenant
+        from souverain.tenancy.services import subtree_ids
+
+        own = subtree_ids(viewer_tenant.pk)
+        return [(f"/tenants/{t.slug}/", 200 if t.pk in own else 404) for t in Tenant.objects.all()]
     view = getattr(pattern.callback, "view_class", None)
     access = getattr(view, "access", None)
     if not pattern.pattern.converters and access is not None:

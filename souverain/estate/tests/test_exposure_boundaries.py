@@ -313,3 +313,14 @@ def test_dpf_certification_is_judged_on_the_profiles_date() -> None:
 
 def test_without_a_date_the_profile_is_of_today() -> None:
     assert region_profile(estate(), "local", "de", KB)["date"] == dt.date.today().isoformat()
+
+
+def test_a_vendor_that_runs_operations_has_access() -> None:
+    operated = estate()
+    operated.clouds["local"].vendor_access = "operations"
+    profile = region_profile(operated, "local", "de", KB, ON)
+    assert hits(profile, "us-law") == [
+        ("access", "compelled", "Region local/de ← cloud Local runs on stack vendor StackCo (US) (stack)"
+         " ← has operations access → US-LAW",
+         {"vendor": "stackco", "vendor_access": "operations", "entity": "stackco", "country": "US", "depth": 0})]
+    assert profile["level"] == "exposed"

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import CapacityFigure, CapacitySnapshot
@@ -34,9 +36,11 @@ class CapacitySnapshotSerializer(serializers.ModelSerializer):
     def _figures(self, snapshot: CapacitySnapshot) -> list[CapacityFigure]:
         return list(snapshot.figures.all())
 
+    @extend_schema_field(OpenApiTypes.OBJECT)  # {resource class: {total, reserved, allocatable, used, free, ...}}
     def get_resources(self, snapshot: CapacitySnapshot) -> dict[str, dict[str, int]]:
         return {f.resource_class: {k: getattr(f, k) for k in FIGURES} for f in self._figures(snapshot) if not f.zone}
 
+    @extend_schema_field(OpenApiTypes.OBJECT)  # {zone: {resource class: figures}}
     def get_zones(self, snapshot: CapacitySnapshot) -> dict[str, dict[str, dict[str, int]]]:
         zones: dict[str, Any] = {}
         for f in self._figures(snapshot):

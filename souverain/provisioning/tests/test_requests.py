@@ -273,3 +273,14 @@ def test_approval_rules_are_validated_with_lines_and_versioned(world, client_for
     assert operator.post("/api/approval-rules/", {"source": "rules: []\n"}, format="json").status_code == 201
     versions = operator.get("/api/approval-rules/").json()["results"]
     assert [(v["number"], v["active"]) for v in versions] == [(2, True), (1, False)]
+
+
+def test_errors_and_refusals_in_french(world, client_for):
+    member = client_for("tenant-member")
+    unknown = member.post("/api/requests/", server_request("nowhere/r1"), format="json", HTTP_ACCEPT_LANGUAGE="fr")
+    assert unknown.status_code == 400 and unknown.json()["region"] == ["région inconnue « nowhere/r1 » (cloud/région)"]
+    refused = member.post("/api/requests/", server_request(INTERNATIONAL), format="json", HTTP_ACCEPT_LANGUAGE="fr")
+    body = refused.json()
+    assert body["refusal"]["message_fr"] == f"Le placement refuse {INTERNATIONAL}."
+    assert all(reason["message_fr"] for reason in body["refusal"]["reasons"])
+    assert body["timeline"][0]["message_fr"].startswith("tenant-member a demandé server web-1")

@@ -87,7 +87,12 @@ def tenants_create(slug: str, name: str, parent: str | None, category: str | Non
     """Create a tenant, below PARENT when given."""
     body: dict[str, Any] = {"slug": slug, "name": name, "parent": parent}
     if category is None and parent:
-        category = (_call("GET", f"/api/tenants/{_slug(parent)}/") or {}).get("category")
+        from .client import ApiError
+
+        try:  # the parent's category, which a child keeps; an unknown parent is the server's to refuse, by name
+            category = (_client().request("GET", f"/api/tenants/{_slug(parent)}/") or {}).get("category")
+        except ApiError:
+            category = None
     if category:
         body["category"] = category
     if description is not None:

@@ -18,15 +18,15 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from souverain.core.roles import TENANT_ROLES, Role
+from souverain.core.roles import Role
 from souverain.inventory.models import Resource
 from souverain.policy.services import tenant_layer
 from souverain.policy.workloads import merge
 from souverain.tenancy import services
 from souverain.tenancy.api.serializers import MembershipSerializer, TenantSerializer
 from souverain.tenancy.api.views import TenantViewSet
-from souverain.tenancy.models import Membership, Tenant, TenantCategory
-from souverain.tenancy.permissions import PortalAccessMixin, is_allowed, membership_of, scope_queryset
+from souverain.tenancy.models import Membership, Tenant
+from souverain.tenancy.permissions import PortalAccessMixin, is_allowed, scope_queryset
 
 from .base import RoleContextMixin
 
@@ -49,15 +49,6 @@ def node_figures(tenants: list[Tenant]) -> dict[int, dict[str, Any]]:
     resources = dict(Resource.objects.filter(tenant_id__in=ids, gone_at__isnull=True).values_list("tenant_id")
                      .annotate(n=Count("id")))
     return {pk: {"members": members.get(pk, 0), "resources": resources.get(pk, 0)} for pk in ids}
-
-
-def _can_administer(user: Any, tenant: Tenant) -> bool:
-    """Operator admins administer every node; a tenant admin the nodes strictly below their own."""
-    if not is_allowed(user, TENANTS_ACCESS, "POST"):
-        return False
-    membership = membership_of(user)
-    return membership is not None and (not membership.is_tenant_scoped or
-                                       membership.tenant_id != tenant.pk)
 
 
 def _requirements_text(requirements: dict[str, Any]) -> list[str]:
@@ -112,20 +103,14 @@ class TenantView(PortalAccessMixin, RoleContextMixin, TemplateView):
         for child in children:
             child.figures = figures[child.pk]
         effective = merge([tenant_layer(tenant)])
-        membership = membership_of(user)
-        scoped = membership is not None and membership.is_tenant_scoped
-        roles = [(value, label) for value, label in Role.choices if not scoped or value in GRANTABLE]
         context.update({
             "node": tenant, "lineage": lineage, "children": children, "figures": figures[tenant.pk],
             "members": Membership.objects.filter(tenant=tenant).select_related("user"),
             "effective": effective, "requirements": _requirements_text(effective["requirements"]),
-            "can_administer": _can_administer(user, tenant),
             "can_manage_members": is_allowed(user, self.access, "POST"),
             "can_create_child": is_allowed(user, self.access, "POST") and tenant.depth < 5,
-            "roles": roles, "grantable": [(value, label) for value, label in Role.choices if value in GRANTABLE],
-            "categories": TenantCategory.choices,
+            "grantable": [(value, label) for value, label in Role.choices if value in GRANTABLE],
             "form": kwargs.get("form") or {}, "errors": kwargs.get("errors") or {},
-            "scoped_roles": TENANT_ROLES,
         })
         return context
 

@@ -307,6 +307,10 @@ def _send_email(delivery: Delivery) -> None:
 class WebhookForbidden(Exception):
     """A tenant's webhook pointing into the operator's own network: never sent, never retried."""
 
+    def __init__(self, host: str, address: str) -> None:
+        super().__init__(f"{host} resolves to {address}, an address inside the operator's network")
+        self.host, self.address = host, address
+
 
 def private_address(host: str) -> str | None:
     """The first loopback, private, link-local or reserved address ``host`` resolves to; None when it has none."""
@@ -334,7 +338,7 @@ def check_tenant_webhook(url: str) -> None:
     host = urlsplit(url).hostname or ""
     found = private_address(host)
     if found:
-        raise WebhookForbidden(f"{host} resolves to {found}, an address inside the operator's network")
+        raise WebhookForbidden(host, found)
 
 
 class WebhookRefused(Exception):

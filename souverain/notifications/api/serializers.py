@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from souverain.core.api import RejectUnknownFieldsMixin
@@ -52,26 +53,28 @@ class SubscriptionSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializ
         if own_tenant is not None:
             # Tenant users manage their own tenant's subscriptions only.
             if "tenant" in attrs and attrs["tenant"] not in (None, own_tenant):
-                raise serializers.ValidationError({"tenant": "You may only subscribe for your own tenant."})
+                raise serializers.ValidationError({"tenant": _("You may only subscribe for your own tenant.")})
             attrs["tenant"] = value["tenant"] = own_tenant
             if value["role"] and value["role"] not in TENANT_ROLES:
-                raise serializers.ValidationError({"role": "A tenant subscription names a tenant role."})
+                raise serializers.ValidationError({"role": _("A tenant subscription names a tenant role.")})
             user = value["user"]
             if user is not None and getattr(getattr(user, "membership", None), "tenant_id", None) != own_tenant.pk:
-                raise serializers.ValidationError({"user": "This user is not a member of your tenant."})
+                raise serializers.ValidationError({"user": _("This user is not a member of your tenant.")})
         channel = value["channel"]
         if channel == Channel.WEBHOOK and not value["url"]:
-            raise serializers.ValidationError({"url": "A webhook subscription needs a URL."})
+            raise serializers.ValidationError({"url": _("A webhook subscription needs a URL.")})
         if channel == Channel.EMAIL and not (value["email"] or value["role"] or value["user"] or value["tenant"]):
             raise serializers.ValidationError(
-                {"email": "An e-mail subscription needs an address, or a role, user or tenant whose users get it."})
+                {"email": _("An e-mail subscription needs an address, or a role, user or tenant whose users get it.")})
         if value["url"] and not str(value["url"]).lower().startswith(("http://", "https://")):
-            raise serializers.ValidationError({"url": "Only http and https URLs are accepted."})
+            raise serializers.ValidationError({"url": _("Only http and https URLs are accepted.")})
         if value["url"] and value["tenant"] is not None and "url" in attrs:
             try:
                 services.check_tenant_webhook(str(value["url"]))
             except services.WebhookForbidden as exc:
-                raise serializers.ValidationError({"url": f"Not accepted for a tenant's webhook: {exc}."})
+                raise serializers.ValidationError({"url": _(
+                    "%(host)s resolves to %(address)s, an address inside the operator's network: not accepted for a "
+                    "tenant's webhook.") % {"host": exc.host, "address": exc.address}})
         return attrs
 
     def create(self, validated: dict[str, Any]) -> Subscription:

@@ -68,3 +68,11 @@ def test_a_member_cannot_write(client, role_users, both_tenants):
                                                "email": "x@y.example"})
     assert response.status_code == 403
     assert not Subscription.objects.filter(name="x").exists()
+
+
+def test_the_forms_refusals_are_in_french(client, role_users, both_tenants):
+    client.force_login(role_users["tenant-admin"])
+    client.post("/i18n/setlang/", {"language": "fr", "next": "/"})
+    refused = client.post("/notifications/", {"action": "create", "name": "hook", "channel": "webhook"})
+    assert refused.status_code == 400
+    assert "Un abonnement par webhook a besoin d&#x27;une URL." in refused.content.decode()

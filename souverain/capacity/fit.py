@@ -14,7 +14,7 @@ Messages are given in English and French, as placement's reasons are.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 #: Size key -> Placement resource class.
@@ -52,17 +52,42 @@ def servers_hosted(tree: Mapping[str, Mapping[str, int]], per_server: Mapping[st
     return hosted or 0
 
 
-def verdict(report: Mapping[str, Any] | None, size: Mapping[str, Any], *, taken_at: str | None = None,
-            ) -> dict[str, Any]:
+def placed(tree_list: list[dict[str, dict[str, int]]], shapes: list[dict[str, int]]) -> int:
+    """How many of several servers of different shapes find room, biggest first, each on the first tree with room
+    (first-fit decreasing: not always the best packing, never a claim that something fits when it does not)."""
+    free = [{rc: dict(inv) for rc, inv in tree.items()} for tree in tree_list]
+    count = 0
+    for shape in sorted(shapes, key=lambda s: tuple(-s.get(rc, 0) for rc in SIZE_CLASSES.values())):
+        for tree in free:
+            if servers_hosted(tree, shape) >= 1 or not shape:
+                for rc, amount in shape.items():
+                    tree[rc]["free"] -= amount
+                count += 1
+                break
+    return count
+
+
+def verdict(report: Mapping[str, Any] | None, size: Mapping[str, Any] | Sequence[Mapping[str, Any]], *,
+            taken_at: str | None = None) -> dict[str, Any]:
     """Whether ``size`` fits in the region whose capacity ``report`` is (``providers`` and ``region`` sums, as the
-    connector gives them); None: capacity unknown."""
-    per_server, count = demand(size)
+    connector gives them); None: capacity unknown. ``size`` is one shape with its ``count``, or a list of them
+    (servers of several shapes, e.g. what a tenant runs: "if it moved here, would it fit?")."""
+    sizes = [size] if isinstance(size, Mapping) else list(size)
+    shapes = [demand(one)[0] for one in sizes for _ in range(demand(one)[1])]
     if report is None or not report.get("providers"):
         return {"status": UNKNOWN, "headroom": None, "taken_at": taken_at, "hosted": None, "missing": {},
                 "message": "capacity unknown", "message_fr": "capacité inconnue"}
     sums = report.get("region") or {}
-    hosted = sum(servers_hosted(tree, per_server) for tree in trees(report["providers"])) if per_server else count
-    needed = {rc: amount * count for rc, amount in per_server.items()}
+    count = len(shapes)
+    if len(sizes) == 1:  # one shape: each tree's room, counted (the same answer as placing them, faster)
+        per_server = shapes[0] if shapes else {}
+        hosted = sum(servers_hosted(tree, per_server) for tree in trees(report["providers"])) if per_server else count
+    else:
+        hosted = placed(trees(report["providers"]), shapes)
+    needed: dict[str, int] = {}
+    for shape in shapes:
+        for rc, amount in shape.items():
+            needed[rc] = needed.get(rc, 0) + amount
     missing = {rc: max(needed[rc] - int(sums.get(rc, {}).get("free", 0)), 0) for rc in needed}
     missing = {rc: gap for rc, gap in missing.items() if gap}
     headroom = _headroom(sums, needed)

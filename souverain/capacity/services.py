@@ -21,7 +21,7 @@ never "full".
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -178,9 +178,11 @@ def latest_snapshots(region_keys: Iterable[str] | None = None) -> dict[str, Capa
     return found
 
 
-def fits(region_keys: Iterable[str], size: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """Per region (``cloud/region`` key): would ``size`` (vcpu, ram_mb, disk_gb, count) fit in its free capacity
-    as last measured? ``fit.verdict``: fits / full (with what is missing) / unknown (never measured)."""
+def fits(region_keys: Iterable[str], size: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
+         ) -> dict[str, dict[str, Any]]:
+    """Per region (``cloud/region`` key): would ``size`` (vcpu, ram_mb, disk_gb, count) - or a list of such
+    shapes, e.g. the servers a tenant runs - fit in its free capacity as last measured? ``fit.verdict``: fits /
+    full (with what is missing) / unknown (never measured)."""
     keys = list(region_keys)
     snapshots = latest_snapshots(keys)
     verdicts = {}

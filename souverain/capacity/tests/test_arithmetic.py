@@ -70,3 +70,12 @@ def test_unknown_capacity_is_no_claim() -> None:
     verdict = fit.verdict(None, {"vcpu": 10**9})
     assert verdict["status"] == fit.UNKNOWN and verdict["headroom"] is None
     assert verdict["message"] == "capacity unknown" and verdict["message_fr"] == "capacité inconnue"
+
+
+def test_servers_of_several_shapes_are_placed_biggest_first() -> None:
+    report = capacity_report(provider("a", vcpu=8), provider("b", vcpu=8))
+    moved = [{"vcpu": 2, "count": 2}, {"vcpu": 6}, {"vcpu": 4}]  # 6 + 2 on one node, 4 + 2 on the other
+    assert fit.verdict(report, moved)["status"] == fit.FITS
+    too_much = fit.verdict(report, [{"vcpu": 6, "count": 2}, {"vcpu": 4}])  # 16 free, but 2 + 2 left for the 4
+    assert too_much["status"] == fit.FULL and too_much["hosted"] == 2 and too_much["missing"] == {}
+    assert fit.verdict(report, [{"vcpu": 8, "count": 2}, {"vcpu": 1}])["missing"] == {"VCPU": 1}

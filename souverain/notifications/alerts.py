@@ -308,8 +308,10 @@ def check_syncs(now: dt.datetime | None = None) -> list[Notification]:
         cloud = region.cloud
         where = f"{cloud.name} / {region.name}"
         failing = [s for s in states if s.status == SyncState.Status.STALE]
+        # The oldest good listing among the parts ever listed (a part never synced yet is not stale, and one that
+        # always failed is told as failing).
         successes = [s.last_success for s in states if s.last_success]
-        oldest = min(successes) if successes and len(successes) == len(states) else None
+        oldest = min(successes) if successes else None
         if failing:
             since = max((s.last_success for s in failing if s.last_success), default=None)
             key = f"sync-failed:{region.pk}:{since.isoformat() if since else 'never'}"

@@ -182,6 +182,8 @@ def test_failing_sync_and_stale_cloud_are_told_once_per_episode(settings):
     now = timezone.now()
     state = SyncState.objects.create(cloud=cloud, region=paris, kind="server", status=SyncState.Status.OK,
                                      last_success=now - dt.timedelta(seconds=60))
+    # A kind never listed yet does not hide the region's staleness, nor is it stale itself.
+    SyncState.objects.create(cloud=cloud, region=paris, kind="volume", status=SyncState.Status.NEVER)
     assert alerts.check_syncs(now) == []
 
     state.status, state.error = SyncState.Status.STALE, "HTTP 503 from nova"

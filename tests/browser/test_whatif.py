@@ -30,7 +30,9 @@ def test_the_seed_question_before_and_after_in_english_and_french(watch: Any, wh
     page = ui.page
     ui.login("operator-ops", "pw-operator-ops")
     region = whatif_world["region"]
-    ui.go(f"/whatif/?region={region.pk}")
+    ui.go(f"/regions/{region.pk}/?on={ON.isoformat()}")  # from the region's profile: "What if…"
+    with page.expect_navigation():
+        page.click(".whatif-link a")
     assert page.locator("#id_region").input_value() == str(region.pk)
     page.select_option("#id_like", "international")
     page.select_option("#id_vendor_access", "remote_support")

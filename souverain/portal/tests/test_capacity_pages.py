@@ -70,3 +70,21 @@ def test_tenants_do_not_see_another_customers_private_region(login: Any, measure
 def test_a_region_never_measured_says_capacity_unknown(login: Any, measured: dict[str, Any]) -> None:
     empty = make_cloud("empty", regions=("e1",)).regions.get()
     assert "Capacity unknown" in text(login("auditor").get(f"/capacity/regions/{empty.pk}/"))
+
+
+def test_placement_says_allowed_but_full_in_both_languages(login: Any, estate: Any) -> None:
+    from souverain.estate.models import Region
+
+    for region in Region.objects.all():
+        store(region, capacity_report(provider(f"n-{region.pk}", vcpu=8)))
+    client = login("operator-ops")
+    page = text(client.get("/placement/", {"run": "1", "size_vcpu": "4", "size_count": "3"}))
+    assert "allowed but full" in page and "needs 12 vCPU, 8 free" in page
+    fits = text(client.get("/placement/", {"run": "1", "size_vcpu": "2"}))
+    assert "allowed but full" not in fits and "% headroom" in fits
+    client.cookies["django_language"] = "fr"
+    french = text(client.get("/placement/", {"run": "1", "size_vcpu": "4", "size_count": "3"},
+                             HTTP_ACCEPT_LANGUAGE="fr"))
+    assert "autorisée mais pleine" in french and "il faut 12 vCPU, 8 libres" in french
+    refused = client.get("/placement/", {"run": "1", "size_count": "0"}, HTTP_ACCEPT_LANGUAGE="fr")
+    assert "allowed but full" not in refused.content.decode()

@@ -22,6 +22,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 from rest_framework.permissions import SAFE_METHODS
@@ -154,3 +155,23 @@ class PasswordCheckedSessionAuthentication(SessionAuthentication):
             raise exceptions.PermissionDenied(password_change_message())
         return result
 
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI schema describes the token header (drf-spectacular knows DRF's classes only)."""
+
+    target_class = "souverain.core.auth.ApiTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "`Token <secret>` (or `Bearer <secret>`): a token from POST /api/auth/token/ or "
+                               "/api/tokens/."}
+
+
+class PasswordCheckedSessionScheme(OpenApiAuthenticationExtension):
+    target_class = "souverain.core.auth.PasswordCheckedSessionAuthentication"
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid"}

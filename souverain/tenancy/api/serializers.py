@@ -53,6 +53,8 @@ class TenantSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """The tree's rules (depth, cycles) and the defaults' (only stricter than the ancestors'), on the tenant
         as it would be saved: a 400 naming ``parent``, ``category`` or ``default_requirements``."""
+        if self.instance is None and "category" not in attrs and attrs.get("parent") is not None:
+            attrs["category"] = attrs["parent"].category  # a child keeps its parent's legal category by default
         candidate = Tenant(pk=self.instance.pk, path=self.instance.path) if self.instance else Tenant()
         if self.instance is not None:
             for field in Tenant._meta.concrete_fields:

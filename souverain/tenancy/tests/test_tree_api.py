@@ -104,6 +104,9 @@ def test_depth_and_cycles_are_refused_naming_parent(org):
     Tenant.objects.create(slug="level5", name="Level 5", parent=org["team"])
     too_deep = operator.post("/api/tenants/", {"slug": "level6", "name": "L6", "parent": "level5"}, format="json")
     assert too_deep.status_code == 400 and "levels deep" in str(too_deep.json()["parent"])
+    Tenant.objects.filter(slug="ministry").update(category="public_body")
+    child = operator.post("/api/tenants/", {"slug": "agency", "name": "Agency", "parent": "ministry"}, format="json")
+    assert child.status_code == 201 and child.json()["category"] == "public_body"  # the parent's, by default
     cycle = operator.post("/api/tenants/directorate/move/", {"parent": "team"}, format="json")
     assert cycle.status_code == 400 and "parent" in cycle.json()
     patched = operator.patch("/api/tenants/directorate/", {"parent": "project"}, format="json")

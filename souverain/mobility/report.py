@@ -7,9 +7,11 @@ translatable lines (``ownership.Line``), rule messages from the rules' own ``mes
 
 from __future__ import annotations
 
+import gettext as gettext_module
 from functools import cache
 from typing import Any
 
+import pycountry
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -18,8 +20,33 @@ from souverain.estate.ownership import Line
 from souverain.sovereignty import kb as kbfiles
 from souverain.sovereignty.kb import country_name
 
-_FORMATS = {"_pct": lambda v: f"{v:g} %",
-            "country": lambda v: country_name(v) if isinstance(v, str) and len(v) == 2 else str(v)}
+
+@cache
+def _country_names(language: str) -> gettext_module.NullTranslations:
+    try:
+        return gettext_module.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
+    except OSError:
+        return gettext_module.NullTranslations()
+
+
+def _country(code: Any) -> str:
+    """A country's name in the current language (pycountry's ISO 3166 translations), as the portal says it."""
+    if not (isinstance(code, str) and len(code) == 2):
+        return str(code)
+    found = pycountry.countries.get(alpha_2=code.upper())
+    language = (translation.get_language() or "en").split("-")[0]
+    if found is None or language == "en":
+        return country_name(code)
+    return _country_names(language).gettext(found.name)
+
+
+def _vendor_access(value: Any) -> str:
+    from souverain.estate.models import Cloud
+
+    return str(Cloud.VendorAccess(value).label) if value in Cloud.VendorAccess.values else str(value or "")
+
+
+_FORMATS = {"_pct": lambda v: f"{v:g} %", "country": _country, "vendor_access": _vendor_access}
 
 
 @cache

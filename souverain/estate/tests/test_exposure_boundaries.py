@@ -12,6 +12,7 @@ supplier. The laws say which channel reaches, and how strongly.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -324,3 +325,22 @@ def test_a_vendor_that_runs_operations_has_access() -> None:
          " ← has operations access → US-LAW",
          {"vendor": "stackco", "vendor_access": "operations", "entity": "stackco", "country": "US", "depth": 0})]
     assert profile["level"] == "exposed"
+
+
+def test_staff_and_vendor_lines_carry_the_codes_translations_need(nimbus) -> None:
+    admin = next(e for e in nimbus["exposure"] if e["facts"].get("staff") == "admin")
+    assert admin["chain"] == [{"id": "Region {region} is administered by admin staff in {country_text}",
+                               "params": {"region": "nimbus/eu-west", "country": "IN",
+                                          "country_text": "India (IN)"}}]
+    vendor = next(e for e in nimbus["exposure"] if "vendor" in e["facts"])
+    assert vendor["chain"][-1] == {"id": "has {access_text} access",
+                                   "params": {"vendor_access": "remote_support", "access_text": "remote support"}}
+
+
+def test_the_operators_own_dpf_certification_is_judged_on_the_profiles_date() -> None:
+    certified = estate()
+    operator = certified.entities["nimbus-fr"]
+    certified.entities["nimbus-fr"] = dataclasses.replace(operator, dpf_certified=True, dpf_since=dt.date(2025, 1, 1))
+    assert region_profile(certified, "nimbus", "eu-west", KB, ON)["operator"]["dpf_certified"] is True
+    assert region_profile(certified, "nimbus", "eu-west", KB, dt.date(2024, 12, 31))["operator"]["dpf_certified"] \
+        is False

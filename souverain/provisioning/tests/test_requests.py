@@ -159,10 +159,14 @@ def test_two_level_approval_then_the_job_is_queued(world, client_for):
     assert operator.post(f"/api/approvals/{second['id']}/approve/", {}, format="json").status_code == 409
     inbox = admin.get("/api/approvals/?status=pending").json()["results"]
     assert [(a["id"], a["actionable"]) for a in inbox] == [(first["id"], True)]
+    assert [a["id"] for a in admin.get("/api/approvals/?mine=true").json()["results"]] == [first["id"]]
+    assert operator.get("/api/approvals/?mine=true").json()["results"] == []  # not its turn yet
+    assert member.get("/api/approvals/?mine=true").json()["results"] == []
     assert admin.post(f"/api/approvals/{first['id']}/approve/", {"comment": "ok for me"},
                       format="json").status_code == 200
     assert execute_jobs() == []
     assert ServiceRequest.objects.get(pk=body["id"]).approval_level == 2
+    assert [a["id"] for a in operator.get("/api/approvals/?mine=true").json()["results"]] == [second["id"]]
     assert operator.post(f"/api/approvals/{second['id']}/approve/", {}, format="json").status_code == 200
     [job] = execute_jobs()
     assert job.params == {"request": body["id"]}

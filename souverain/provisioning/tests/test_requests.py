@@ -288,3 +288,32 @@ def test_errors_and_refusals_in_french(world, client_for):
     assert body["refusal"]["message_fr"] == f"Le placement refuse {INTERNATIONAL}."
     assert all(reason["message_fr"] for reason in body["refusal"]["reasons"])
     assert body["timeline"][0]["message_fr"].startswith("tenant-member a demandé server web-1")
+
+
+def test_rule_conditions_and_level_approvers(world, client_for):
+    from souverain.estate.models import Datacenter
+
+    countries = set(Datacenter.objects.filter(regions=world["region"]).values_list("country", flat=True))
+    assert countries == {"FR"}
+    rules = """
+home_countries: {directorate-a: BE}
+rules:
+  - name: big
+    when: {vcpu_over: 1, kinds: [server]}
+    approvers: [{role: tenant-admin, node: level, level: 1}]
+  - name: abroad
+    when: {outside_home_country: true}
+    approvers: [{role: operator}]
+  - name: volumes-only
+    when: {kinds: [volume]}
+    approvers: [{role: tenant-member}]
+"""
+    assert client_for("operator-admin").post("/api/approval-rules/", {"source": rules},
+                                             format="json").status_code == 201
+    # A directorate at home in Belgium asks for 2 vCPU in France: the root's admin, then an operator.
+    body = client_for("a-member").post("/api/requests/", server_request(), format="json").json()
+    assert [(a["rule"], a["approver"]["role"], a["approver_tenant"]) for a in body["approvals"]] == [
+        ("big", "tenant-admin", "ministere"), ("abroad", "operator", None)]
+    # The ministry is at home in France (the default): only the size rule.
+    body = client_for("tenant-member").post("/api/requests/", server_request(), format="json").json()
+    assert [a["rule"] for a in body["approvals"]] == ["big"]

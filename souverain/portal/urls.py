@@ -9,6 +9,7 @@ from souverain.inventory.kinds import KINDS
 
 from .views import account, capacity, compliance, estate, inventory, placement, sync
 from .views.notifications import NotificationsView
+from .views.provisioning import ApprovalsView, CataloguePickersView, CatalogueView, RequestListView, RequestView
 from .views.static import serve_static
 from .views.tenants import TenantTreeView, TenantView
 from .views.whatif import WhatIfView
@@ -37,6 +38,11 @@ pages = [
     path("tenants/", TenantTreeView.as_view(), name="tenants"),
     path("tenants/<slug:slug>/", TenantView.as_view(), name="tenant"),
     path("whatif/", WhatIfView.as_view(), name="whatif"),
+    path("catalogue/", CatalogueView.as_view(), name="catalogue"),
+    path("catalogue/pickers/", CataloguePickersView.as_view(), name="catalogue-pickers"),
+    path("requests/", RequestListView.as_view(), name="requests"),
+    path("requests/<int:pk>/", RequestView.as_view(), name="request"),
+    path("approvals/", ApprovalsView.as_view(), name="approvals"),
 ]
 
 urlpatterns = [

@@ -29,6 +29,7 @@ NAV = [
     ("portal:history", _("History"), None),
     ("portal:notifications", _("Notifications"), None),
     ("portal:tenants", _("Organisation"), None),
+    ("portal:requests", _("Requests"), None),
 ]
 
 LEVELS = {

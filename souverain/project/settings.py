@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "souverain.notifications",
     "souverain.provisioning",
     "souverain.mobility",
+    "souverain.sso",
     "souverain.portal",
 ]
 
@@ -73,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "souverain.sso.middleware.ProviderLogoutMiddleware",
     "souverain.core.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -141,6 +143,7 @@ LOGIN_REDIRECT_URL = "/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "souverain.sso.authentication.ProviderTokenAuthentication",  # provider JWTs (docs/sso.md)
         "souverain.core.auth.ApiTokenAuthentication",
         "souverain.core.auth.PasswordCheckedSessionAuthentication",
     ],
@@ -307,3 +310,13 @@ CELERY_BEAT_SCHEDULE["notifications-audit-verify"] = {"task": "souverain.notific
 # Capacity (Placement, Nova) of every region: after each inventory sync, and on this schedule (souverain/capacity).
 CELERY_BEAT_SCHEDULE["capacity-sync"] = {"task": "souverain.capacity.tasks.schedule_sync",
                                          "schedule": float(os.environ.get("SOUVERAIN_CAPACITY_INTERVAL", "900"))}
+
+# --- Single sign-on with OpenID Connect (docs/sso.md); off while the issuer is empty ---------------------------
+SOUVERAIN_OIDC_ISSUER = os.environ.get("SOUVERAIN_OIDC_ISSUER", "")
+SOUVERAIN_OIDC_CLIENT_ID = os.environ.get("SOUVERAIN_OIDC_CLIENT_ID", "")
+SOUVERAIN_OIDC_CLIENT_SECRET = os.environ.get("SOUVERAIN_OIDC_CLIENT_SECRET", "")
+SOUVERAIN_OIDC_PROVIDER_NAME = os.environ.get("SOUVERAIN_OIDC_PROVIDER_NAME", "")
+SOUVERAIN_OIDC_SCOPES = os.environ.get("SOUVERAIN_OIDC_SCOPES", "openid email profile groups")
+SOUVERAIN_OIDC_API_AUDIENCE = os.environ.get("SOUVERAIN_OIDC_API_AUDIENCE", "")
+SOUVERAIN_OIDC_MAPPING = os.environ.get("SOUVERAIN_OIDC_MAPPING", "")
+SOUVERAIN_OIDC_RULES: list = []

@@ -47,5 +47,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/", include(api_patterns)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("souverain.sso.urls")),  # single sign-on (docs/sso.md)
     path("", include("souverain.portal.urls")),
 ]

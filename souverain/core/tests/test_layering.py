@@ -37,6 +37,7 @@ LAYERS = {
     "inventory": 3, "policy": 3, "jobs": 3, "policies": 3, "audit": 3, "notifications": 3, "capacity": 3,
     # The acting apps: they build on the inventory, the policies and the jobs.
     "provisioning": 4, "mobility": 4,
+    "sso": 4,  # single sign-on: maps provider claims to tenancy memberships
     "api": 9, "portal": 9, "cli": 9, "project": 9,
 }
 TOP = {"portal", "cli"}

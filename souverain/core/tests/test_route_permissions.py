@@ -31,6 +31,7 @@ from souverain.tenancy.permissions import Access
 
 PUBLIC_ROUTES = {
     "healthz", "api/auth/token/", "login/", "logout/", "i18n/setlang/",
+    "sso/login/", "sso/callback/",  # single sign-on: redirect to the provider, its answer
 }
 SKIPPED_PREFIXES = ("static/", "__debug__/")
 ROLES = ["operator-admin", "operator-ops", "auditor", "tenant-admin", "tenant-member", "foreign-admin",

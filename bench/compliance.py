@@ -38,6 +38,7 @@ TAGS = ['[]', '[]', '[]', '["souverain:classes=health"]', '["souverain:classes=p
 def setup_estate() -> None:
     from django.core.management import call_command
 
+    from souverain.cli.setup import load_example_tenants
     from souverain.estate.models import AvailabilityZone, Region  # noqa: F401
     from souverain.estate.services import apply_file
     from souverain.sovereignty.services import load_knowledge_base
@@ -45,6 +46,9 @@ def setup_estate() -> None:
 
     call_command("migrate", verbosity=0)
     load_knowledge_base("")
+    # The example estate's private clouds are dedicated to two example tenants: the estate file refuses
+    # tenants that do not exist, so they come first (as `souverain setup` does).
+    load_example_tenants()
     apply_file(ROOT / "examples/estate/souverain.yaml")
     regions = list(Region.objects.select_related("cloud"))
     i = 0
@@ -71,9 +75,11 @@ def populate(count: int) -> None:
         cursor.execute(
             """
             INSERT INTO inventory_resource (kind, cloud_id, region_id, project_id, tenant_id, external_id, name,
-                status, attrs, attrs_hash, tags, managed, first_seen, last_seen)
+                name_sort, status, attrs, attrs_hash, tags, managed, first_seen, last_seen)
             SELECT 'server', (%(clouds)s::bigint[])[1 + g %% %(nr)s], (%(regions)s::bigint[])[1 + g %% %(nr)s],
                    'p' || (g %% 50), (%(tenants)s::bigint[])[1 + (g / 7) %% %(nt)s], 'ext-' || g, 'server-' || g,
+                   -- natural.natural_key('server-' || g): the number prefixed by its two-digit length
+                   'server-' || lpad(length(g::text)::text, 2, '0') || g,
                    'active', '{}'::jsonb, 'x', (%(tags)s::jsonb[])[1 + (g / 3) %% %(ntags)s], false, now(), now()
             FROM generate_series(0, %(count)s - 1) AS g
             """,
@@ -112,7 +118,12 @@ def main() -> None:
                   f" {result.opened:,} opened, {result.resolved:,} resolved;"
                   f" {result.resources / elapsed:,.0f} resources/s; peak RSS {rss:.0f} MiB")
         open_count = Violation.objects.filter(resolved_at__isnull=True).count()
-        print(f"open violations: {open_count:,}")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_total_relation_size(%s)", [Violation._meta.db_table])
+            size_bytes = cursor.fetchone()[0]
+        print(f"open violations: {open_count:,}; {Violation._meta.db_table} with its indexes and TOAST:"
+              f" {size_bytes / 2**20:,.0f} MiB ({size_bytes / max(open_count, 1):,.0f} bytes a violation);"
+              f" load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -125,14 +125,22 @@ class Client:
         return self.request("GET", path, params={k: v for k, v in params.items() if v not in (None, [], ())})
 
     def pages(self, path: str, *, page_size: int = PAGE_SIZE, **params: Any) -> Iterator[dict[str, Any]]:
-        """Every page of a list, in the API's order (``count`` and ``results`` each)."""
-        offset = 0
+        """Every page of a list, in the API's order (``count`` and ``results`` each).
+
+        Lists that give a ``next_cursor`` (inventory, violations: keyset pages) are followed by cursor: each
+        page costs the server an index walk from the last row, where a deep offset would walk and drop every
+        row before it, and rows written meanwhile neither repeat nor go missing. Other lists page by offset."""
+        offset, cursor = 0, None
         while True:
-            page = self.get(path, limit=page_size, offset=offset, **params)
+            if cursor is None:
+                page = self.get(path, limit=page_size, offset=offset, **params)
+            else:
+                page = self.get(path, limit=page_size, cursor=cursor, **params)
             yield page
             offset += len(page["results"])
             if not page.get("next") or not page["results"]:
                 return
+            cursor = page.get("next_cursor") or None
 
     def list_all(self, path: str, **params: Any) -> list[dict[str, Any]]:
         return [item for page in self.pages(path, **params) for item in page["results"]]

@@ -120,9 +120,20 @@ def test_inventory_list_filters_pages_and_sorts_names_naturally(cli: Any, tenant
         make_resource(cloud, external_id=f"s{i}", name=name, tenant=tenants["home"])
     make_resource(cloud, kind="volume", external_id="v1", name="web-3")
     monkeypatch.setattr(client_module, "PAGE_SIZE", 2)  # three pages for five servers
+    asked: list[dict[str, Any]] = []
+    real_get = client_module.Client.get
+
+    def recording_get(self: Any, path: str, **params: Any) -> Any:
+        asked.append(params)
+        return real_get(self, path, **params)
+
+    monkeypatch.setattr(client_module.Client, "get", recording_get)
 
     rows = list(csv.DictReader(io.StringIO(cli("inventory", "list", "--kind", "server", "--format", "csv").output)))
     assert [r["name"] for r in rows] == ["db-1", "Web-1", "web-2", "web-9", "web-10"]
+    # The first page by offset 0, the next ones by the cursor the previous page gave (keyset pages).
+    pages = [params for params in asked if params.get("limit") == 2]
+    assert len(pages) == 3 and pages[0]["offset"] == 0 and all("offset" not in p and p["cursor"] for p in pages[1:])
     assert {r["tenant"] for r in rows} == {"ministere"} and rows[0]["region"] == "fr-paris-1"
 
     listed = json.loads(cli("inventory", "list", "-q", "web", "--tenant", "ministere", "--format", "json").output)

@@ -1,6 +1,12 @@
 """Inventory sync speed against the test-bed: Souverain's sync vs the API itself (the floor) and its peers.
 
 Run:  .venv/bin/python bench/sync.py [--servers 2000] [--volumes 500] [--projects 4] [--rounds 3] [--keep]
+                                     [--page-size 1000]
+
+``--page-size`` is what every listing asks for (the floor's and the sync's alike): 1000, the sync's own
+(realistic: production clouds allow it), or 25 to compare. The cloud may cap it (Nova's ``max_limit``; the
+test-bed's ``SOUVERAIN_TESTBED_PAGE_LIMIT``, 25 by default): the summary says the size the cloud served, so a
+run at 1000 against a test-bed capped at 25 reads as what it is.
 
 1. Populates one test-bed cloud (sovereign by default) with ``--servers`` servers and ``--volumes`` volumes
    spread over ``--projects`` projects named ``bench-p<i>`` (idempotent: only what is missing is created).
@@ -185,14 +191,20 @@ def rename_one_percent(cloud: str, project_ids: list[str], servers: int, round_n
 # --- what is measured ----------------------------------------------------------------------------------------
 
 
+#: The biggest page the cloud served to a raw listing: min(the size asked, the cloud's cap).
+served_page_size = 0
+
+
 def raw_listing(session: Any, endpoint: str, path: str, key: str, params: dict[str, str],
                 headers: dict[str, str]) -> int:
     """The floor: raw GETs through keystoneauth, the next page only when the API says there is one."""
+    global served_page_size
     query = {**params, "limit": str(PAGE_SIZE)}
     count = 0
     while True:
         body = session.get(f"{endpoint}{path}", params=query, headers=headers).json()
         items = body.get(key) or []
+        served_page_size = max(served_page_size, len(items))
         count += len(items)
         link = next((link["href"] for link in body.get(f"{key}_links") or [] if link.get("rel") == "next"), None)
         if not link or not items:
@@ -279,7 +291,10 @@ def run_child(cloud: str, mode: str) -> None:
     import django
 
     django.setup()
+    from souverain.connectors.openstack import paging
     from souverain.connectors.registry import provider_class
+
+    paging.DEFAULT_PAGE_SIZE = PAGE_SIZE  # the size this run asks for (--page-size, passed by the parent)
 
     # Importing openstacksdk is the process's start-up, paid once per worker; timed apart from the sync.
     import_seconds, _ = timed(lambda: provider_class("openstack"))
@@ -318,6 +333,7 @@ def run_child(cloud: str, mode: str) -> None:
 
 
 def main() -> None:
+    global PAGE_SIZE
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cloud", default="sovereign", choices=sorted(REGIONS))
     parser.add_argument("--servers", type=int, default=2000)
@@ -328,8 +344,12 @@ def main() -> None:
     parser.add_argument("--database-url", default="",
                         help="Sync into this PostgreSQL database, whose name must start with souverain_bench "
                              "(default: a new SQLite one).")
+    parser.add_argument("--page-size", type=int, default=int(os.environ.get("BENCH_SYNC_PAGE_SIZE", PAGE_SIZE)),
+                        help="Page size every listing asks for (default 1000, the sync's; 25 to compare).")
     parser.add_argument("--child", nargs=2, metavar=("CLOUD", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    PAGE_SIZE = args.page_size
+    os.environ["BENCH_SYNC_PAGE_SIZE"] = str(PAGE_SIZE)  # the sync processes (children) ask for the same
     if args.child:
         run_child(*args.child)
         return
@@ -408,7 +428,7 @@ def main() -> None:
     med = {name: statistics.median(values) for name, values in figures.items()}
     print(f"\nInventory sync bench: {args.cloud}, {counted.get('floor: servers')} servers and "
           f"{counted.get('floor: servers + volumes', 0) - counted.get('floor: servers', 0)} volumes in "
-          f"{args.projects} projects, page size {PAGE_SIZE} asked (the test-bed caps pages at 25), "
+          f"{args.projects} projects, page size {PAGE_SIZE} asked, {served_page_size} served by the cloud, "
           f"median of {args.rounds} alternating rounds; database: {args.database_url or 'SQLite (embedded)'}")
     for name, value in med.items():
         spread = ", ".join(f"{v:.2f}" for v in figures[name])

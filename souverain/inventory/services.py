@@ -88,6 +88,8 @@ def connector_for(cloud: Cloud, region: Region) -> Connector:
     """A connector for one region: the cloud's stored credentials, else its clouds.yaml entry."""
     credentials = cloud.get_credentials() if cloud.credentials_encrypted else {}
     if credentials:
+        if cloud.kind != "openstack" and cloud.endpoint:  # other providers find their API at the estate's endpoint
+            credentials = {"endpoint": cloud.endpoint, **credentials}
         return get_connector(cloud.kind, config=credentials, name=cloud.slug, region=region.slug)
     if cloud.clouds_yaml_entry:
         return get_connector(cloud.kind, cloud=cloud.clouds_yaml_entry, region=region.slug)

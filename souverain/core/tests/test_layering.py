@@ -50,6 +50,7 @@ PURE_MODULES = [
     "souverain.policy.placement",
     "souverain.sovereignty.kb",
     "souverain.audit.chain",  # ``souverain audit verify --file`` runs it with neither settings nor a database
+    "souverain.audit.evidence_pack",  # ``souverain evidence verify pack.zip``: offline, on an auditor's machine
 ]
 FORBIDDEN_IN_PURE = ("django", "rest_framework", "drf_spectacular", "celery")
 

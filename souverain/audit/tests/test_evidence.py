@@ -1,0 +1,194 @@
+"""Evidence packs: reproducible bytes, offline verification that names the damaged member, the PDF's text in
+French and English (pdftotext), and the scope (a tenant's resources only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+import subprocess
+import zipfile
+
+import pytest
+from django.utils import timezone
+
+from souverain.audit import evidence, evidence_pack
+
+ON = dt.date(2026, 6, 15)
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is missing")
+
+
+def _resource(tenant, cloud_slug: str, region_slug: str, name: str, kind: str = "server", days_before: int = 30):
+    from souverain.estate.models import Region
+    from souverain.inventory.models import Resource
+
+    region = Region.objects.select_related("cloud").get(cloud__slug=cloud_slug, slug=region_slug)
+    seen = dt.datetime.combine(ON - dt.timedelta(days=days_before), dt.time(9), tzinfo=dt.UTC)
+    return Resource.objects.create(kind=kind, cloud=region.cloud, region=region, tenant=tenant,
+                                   external_id=f"ext-{name}", name=name, attrs={}, attrs_hash="0", tags=[],
+                                   first_seen=seen, last_seen=seen)
+
+
+@pytest.fixture
+def ministry_estate(tenants, example_estate):
+    """The example estate, with the ministry's servers in a sovereign region and in a US-controlled one, one
+    of the foreign tenant, and a compliance pass on the date (its violations' history)."""
+    from souverain.policy import compliance
+
+    home, foreign = tenants["home"], tenants["foreign"]
+    made = {
+        "paris": _resource(home, "sovereign", "fr-paris-1", "dossiers-citoyens-db"),
+        "ireland": _resource(home, "international", "eu-west-1", "portail-usagers-web"),
+        "foreign": _resource(foreign, "international", "eu-west-1", "foreign-vm"),
+    }
+    from souverain.policy.models import Violation
+
+    compliance.evaluate(on=ON, trigger="manual")
+    # The pass ran today; its findings are dated before the pack's date, as a pass on that date would have.
+    Violation.objects.update(first_seen=dt.datetime.combine(ON - dt.timedelta(days=10), dt.time(8), tzinfo=dt.UTC))
+    return made
+
+
+def _pdf_text(pack: bytes) -> str:
+    pdf = zipfile.ZipFile(io.BytesIO(pack)).read("report.pdf")
+    # Reading order (no -layout): a table cell's words that wrap stay together.
+    return subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+
+
+def test_pack_is_reproducible_and_verifies_offline(ministry_estate, tenants):
+    first = evidence.build_pack(tenant=tenants["home"], on=ON, language="fr")
+    second = evidence.build_pack(tenant=tenants["home"], on=ON, language="fr")
+    assert first == second
+    verdict = evidence_pack.verify(first)
+    assert verdict.ok, verdict.problems
+    assert [m["name"] for m in verdict.members] == ["evidence.json", "report.pdf"]
+    archive = zipfile.ZipFile(io.BytesIO(first))
+    assert archive.namelist() == list(evidence_pack.MEMBERS)
+    pdf = archive.read("report.pdf")
+    info = subprocess.run(["pdfinfo", "-isodates", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    dates = {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in info.splitlines()
+             if line.startswith(("CreationDate", "ModDate"))}
+    assert dates == {"CreationDate": "2026-06-15T00:00:00Z", "ModDate": "2026-06-15T00:00:00Z"}, info
+
+
+def test_any_changed_byte_fails_naming_the_member(ministry_estate, tenants):
+    pack = evidence.build_pack(tenant=tenants["home"], on=ON, language="en")
+    archive = zipfile.ZipFile(io.BytesIO(pack))
+    infos = {info.filename: info for info in archive.infolist()}
+
+    def data_offset(name: str) -> int:  # stored members: the data follows the local header
+        info = infos[name]
+        return info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+
+    positions = {
+        "evidence.json": [data_offset("evidence.json") + 10,
+                          data_offset("evidence.json") + infos["evidence.json"].file_size // 2],
+        "report.pdf": [data_offset("report.pdf") + 5, data_offset("report.pdf") + infos["report.pdf"].file_size - 10],
+        "signature.json": [data_offset("signature.json") + infos["signature.json"].file_size - 20],
+        "manifest.json": [data_offset("manifest.json") + 40],
+    }
+    for member, offsets in positions.items():
+        for offset in offsets:
+            damaged = bytearray(pack)
+            damaged[offset] ^= 0x01
+            verdict = evidence_pack.verify(bytes(damaged))
+            assert not verdict.ok, (member, offset)
+            assert member in {p["member"] for p in verdict.problems}, (member, offset, verdict.problems)
+    # A header byte zipfile itself ignores (the local header's modification time), and the central directory.
+    for offset, where in ((infos["report.pdf"].header_offset + 10, "report.pdf"),
+                          (archive.start_dir + 12, "(zip central directory)")):
+        damaged = bytearray(pack)
+        damaged[offset] ^= 0x01
+        verdict = evidence_pack.verify(bytes(damaged))
+        assert not verdict.ok
+        assert where in {p["member"] for p in verdict.problems}, (offset, verdict.problems)
+    # Every byte, at a stride: none goes unnoticed.
+    for offset in range(0, len(pack), 997):
+        damaged = bytearray(pack)
+        damaged[offset] ^= 0x80
+        assert not evidence_pack.verify(bytes(damaged)).ok, offset
+
+
+def test_verify_against_a_given_public_key(ministry_estate, tenants):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from souverain.audit import keys
+
+    pack = evidence.build_pack(tenant=tenants["home"], on=ON, language="en")
+    assert evidence_pack.verify(pack, keys.signing_key().public_key()).ok
+    other = evidence_pack.verify(pack, Ed25519PrivateKey.generate().public_key())
+    assert not other.ok and other.problems[0]["member"] == "signature.json"
+    # A forger re-signing with their own key: the pack is consistent, but not signed by the server's key.
+    contents = {name: zipfile.ZipFile(io.BytesIO(pack)).read(name) for name in evidence_pack.CONTENT_MEMBERS}
+    forged = evidence_pack.write_pack(contents, ON, Ed25519PrivateKey.generate())
+    assert evidence_pack.verify(forged).ok
+    assert not evidence_pack.verify(forged, keys.signing_key().public_key()).ok
+
+
+def test_evidence_json_content(ministry_estate, tenants):
+    import json
+
+    pack = evidence.build_pack(tenant=tenants["home"], on=ON, language="en")
+    facts = json.loads(zipfile.ZipFile(io.BytesIO(pack)).read("evidence.json"))
+    assert facts["date"] == "2026-06-15" and facts["scope"]["tenant"]["slug"] == "ministere"
+    names = [r["name"] for r in facts["resources"]]
+    assert sorted(names) == ["dossiers-citoyens-db", "portail-usagers-web"]  # not the foreign tenant's
+    regions = {r["id"]: r for r in facts["regions"]}
+    assert set(regions) == {"sovereign/fr-paris-1", "international/eu-west-1"}
+    ireland = regions["international/eu-west-1"]
+    assert {"us-fisa-702", "cn-nil-art7"} <= {law["law"] for law in ireland["laws"]}
+    assert all(c["channel"] and c["explanation"] and c["chain"] for law in ireland["laws"] for c in law["channels"])
+    # The same laws as the exposure analysis says reach the region on that date.
+    from souverain.estate.models import Region
+    from souverain.estate.services import exposure_for_region
+
+    profile = exposure_for_region(Region.objects.get(cloud__slug="international", slug="eu-west-1"), ON)
+    assert {law["law"] for law in ireland["laws"]} == {law["law"] for law in profile["laws"] if law["exposed"]}
+    assert ireland["operator"]["chain"] and ireland["datacenters"]["primary"]
+    assert not [law for law in regions["sovereign/fr-paris-1"]["laws"] if law["country"] != "FR"]
+    assert all(c["evidence_url"] is not None for c in regions["sovereign/fr-paris-1"]["certificates"])
+    by_name = {r["name"]: r for r in facts["resources"]}
+    assert by_name["dossiers-citoyens-db"]["decision"]["allowed"] is True
+    web = by_name["portail-usagers-web"]
+    assert web["decision"]["allowed"] is False and web["decision"]["deny"]
+    assert web["violations"] and all(v["first_seen"] and v["open_on_date"] for v in web["violations"])
+    assert facts["policy_set"]["version"]
+
+
+def test_violation_resolved_after_the_date_is_open_in_the_pack(ministry_estate, tenants):
+    import json
+
+    from souverain.policy.models import Violation
+
+    web = ministry_estate["ireland"]
+    Violation.objects.filter(resource=web).update(resolved_at=timezone.now())
+    facts = json.loads(zipfile.ZipFile(io.BytesIO(evidence.build_pack(tenant=tenants["home"], on=ON, language="en")))
+                       .read("evidence.json"))
+    [entry] = [r for r in facts["resources"] if r["name"] == web.name]
+    assert entry["violations"] and all(v["resolved_at"] is None for v in entry["violations"])
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("fr", ["Dossier de preuves de souveraineté", "Lois qui l'atteignent", "Canal", "refusé", "autorisé"]),
+    ("en", ["Sovereignty evidence pack", "Laws that reach it", "Channel", "denied", "allowed"]),
+])
+def test_pdf_text_names_the_resources_and_laws(ministry_estate, tenants, language, words):
+    import json
+
+    from souverain.audit.evidence_pdf import CHANNELS
+
+    pack = evidence.build_pack(tenant=tenants["home"], on=ON, language=language)
+    text = " ".join(_pdf_text(pack).split())
+    facts = json.loads(zipfile.ZipFile(io.BytesIO(pack)).read("evidence.json"))
+    channels = {c["channel"] for region in facts["regions"] for law in region["laws"] for c in law["channels"]}
+    words = [*words, *(CHANNELS[channel][language] for channel in channels)]
+    for expected in ["dossiers-citoyens-db", "portail-usagers-web", "FISA section 702",
+                     "National Intelligence Law of the PRC", "2026-06-15", *words]:
+        assert expected in text, expected
+    assert "foreign-vm" not in text
+
+
+def test_bad_scope_and_language():
+    with pytest.raises(evidence.ScopeError) as error:
+        evidence.build_pack(on=ON)
+    assert error.value.field == "tenant"

@@ -789,5 +789,10 @@ for command in (server, requests_group, approvals, approve, reject, quotas):
     main.add_command(command)
 
 
+from .evidence import evidence  # noqa: E402  (evidence packs: cli/evidence.py)
+
+main.add_command(evidence)
+
+
 if __name__ == "__main__":
     main()

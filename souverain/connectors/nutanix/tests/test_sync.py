@@ -1,0 +1,62 @@
+"""The example estate's Nutanix cloud (a bank's dedicated private cloud) synced from the Prism Central simulator:
+its VMs in the inventory with their categories as tags, and evaluated by compliance."""
+
+from __future__ import annotations
+
+import pytest
+
+from souverain.estate.models import Cloud
+from souverain.inventory.credentials import Source, locate
+from souverain.inventory.models import Resource
+from souverain.inventory.services import request_sync, syncable_clouds
+from souverain.jobs import services as jobs
+from souverain.policy.compliance import evaluate
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CLOUD = "nutanix-private"
+
+
+@pytest.fixture
+def nutanix_cloud(example_estate, prism, monkeypatch) -> Cloud:
+    # As an operator would: the secret in the environment at apply time, the endpoint pointed at the simulator.
+    monkeypatch.setenv("NUTANIX_PASSWORD", prism.password)
+    from pathlib import Path
+
+    from souverain.estate.services import apply_file
+
+    apply_file(Path(__file__).parents[4] / "examples/estate/souverain.yaml")
+    cloud = Cloud.objects.get(slug=CLOUD)
+    cloud.endpoint = prism.url
+    cloud.save()
+    return cloud
+
+
+def test_the_example_nutanix_cloud_syncs_into_the_inventory_and_is_evaluated(nutanix_cloud, prism):
+    assert locate(nutanix_cloud).source == Source.DATABASE
+    assert CLOUD in [c.slug for c in syncable_clouds()]
+    job = jobs.run_job(request_sync([CLOUD], full=True, requested_by="nutanix-test").pk)
+    assert job is not None and job.status == "succeeded", job and job.errors
+
+    servers = {r.name: r for r in Resource.objects.filter(cloud=nutanix_cloud, kind="server")}
+    assert len(servers) == len(prism.collections["vms"].items) == 23
+    vm = servers["vm-00001"]
+    assert vm.status == "active" and vm.region.slug == "clermont-dc1"
+    assert vm.tags == ["Department=Risk", "souverain:data-class=personal"]
+    assert vm.attrs["nutanix"]["$objectType"] == "vmm.v4.ahv.config.Vm"
+    assert servers["vm-00000"].status == "shutoff"
+    assert Resource.objects.filter(cloud=nutanix_cloud, kind="image").count() == 2
+    assert Resource.objects.filter(cloud=nutanix_cloud, kind="subnet").count() == 2
+
+    record = evaluate(resource_ids=[r.pk for r in servers.values()])
+    assert record.resources == 23
+
+    # A VM powered off in Prism is seen so by the next (incremental) sync.
+    from souverain.connectors import get_connector
+
+    connector = get_connector("nutanix", config={"endpoint": prism.url, "username": "admin",
+                                                 "password": prism.password})
+    connector.power_off_server(vm.external_id)
+    assert jobs.run_job(request_sync([CLOUD], requested_by="nutanix-test").pk).status == "succeeded"
+    vm.refresh_from_db()
+    assert vm.status == "shutoff"

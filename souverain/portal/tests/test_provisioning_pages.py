@@ -137,3 +137,16 @@ def test_an_auditor_reads_but_may_not_submit(world: dict[str, Any]) -> None:
     assert auditor.get("/requests/").status_code == 200
     assert auditor.post("/catalogue/", {"kind": "volume", "name": "v", "size_gb": "1", "tenant": "ministere",
                                         "region": SOVEREIGN}).status_code == 403
+
+
+def test_a_placement_result_offers_create_here_with_the_workloads_classes(world: dict[str, Any]) -> None:
+    member = client_as(world, "tenant-member")
+    html = member.get("/placement/?run=1&data_classes=personal&eu_only=on").content.decode()
+    link = f'href="/catalogue/?region={SOVEREIGN}&amp;classes=personal&amp;tenant=ministere&amp;eu_only=1"'
+    assert link in html
+    # The catalogue opened from it: the region chosen, the class and the requirement ticked.
+    page = member.get(f"/catalogue/?region={SOVEREIGN}&classes=personal&tenant=ministere&eu_only=1").content.decode()
+    assert f'value="{SOVEREIGN}" selected' in page
+    assert 'value="personal" checked' in page and 'name="eu_only" value="1" checked' in page
+    assert 'class="create-here"' not in client_as(world, "auditor").get(
+        "/placement/?run=1&tenant=ministere").content.decode()

@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="install, bootstrap and start both clouds; print the clouds.yaml path")
     up.add_argument("--no-wait", action="store_true", help="do not wait for the APIs (once bootstrapped)")
+    up.add_argument("--nutanix", type=int, nargs="?", const=20, metavar="VMS",
+                    help="instead, run the Prism Central simulator (testbed/nutanix) in the foreground on :9440")
     sub.add_parser("down", help="stop every process the test-bed started")
     sub.add_parser("status", help="each service per cloud (exit 3 unless all are up)")
     sub.add_parser("reset", help="down, wipe the data, up")
@@ -35,7 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     logs.add_argument("-n", "--lines", type=int, default=40)
     args = parser.parse_args(argv)
     try:
-        if args.command == "up":
+        if args.command == "up" and args.nutanix is not None:
+            from testbed.nutanix.simulator import main as nutanix_main
+
+            nutanix_main(["--vms", str(args.nutanix)])
+        elif args.command == "up":
             print(core.up(wait=not args.no_wait))
         elif args.command == "down":
             core.down()

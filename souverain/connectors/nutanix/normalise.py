@@ -46,7 +46,7 @@ def vm(raw: dict[str, Any], categories: Categories) -> dict[str, Any]:
         "power_state": raw.get("powerState"),
         "project_id": raw.get("projectExtId") or (raw.get("project") or {}).get("extId") or "",
         "tags": sorted(f"{k}={v}" for k, v in labels),
-        "metadata": {k: v for k, v in labels},
+        "metadata": {**description_labels(raw.get("description")), **dict(labels)},
         "vcpus": sockets * cores * threads,
         "ram": (raw.get("memorySizeBytes") or 0) // 2**20,
         "disks": disks,
@@ -57,6 +57,16 @@ def vm(raw: dict[str, Any], categories: Categories) -> dict[str, Any]:
         "updated": raw.get("updateTime"),
         "nutanix": raw,
     }
+
+
+def description_labels(description: Any) -> dict[str, str]:
+    """The ``souverain:*`` labels Souverain's provisioning writes in a VM's description, one ``key=value`` a line."""
+    found = {}
+    for line in str(description or "").splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.startswith("souverain:"):
+            found[key.strip()] = value.strip()
+    return found
 
 
 def image(raw: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import evidence, views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -13,4 +13,5 @@ urlpatterns = [
     path("audit/public-key/", views.AuditPublicKeyView.as_view(), name="audit-public-key"),
     path("audit/verify/", views.AuditVerifyView.as_view(), name="audit-verify"),
     path("audit/export/", views.AuditExportView.as_view(), name="audit-export"),
+    path("evidence/", evidence.EvidencePackView.as_view(), name="evidence-pack"),
 ]

@@ -192,3 +192,79 @@ def test_bad_scope_and_language():
     with pytest.raises(evidence.ScopeError) as error:
         evidence.build_pack(on=ON)
     assert error.value.field == "tenant"
+
+
+# --- the API ------------------------------------------------------------------------------------------------
+
+
+def test_api_pack_for_operators_auditors_and_the_tenant_admin(ministry_estate, api_as):
+    url = "/api/evidence/?tenant=ministere&on=2026-06-15&lang=en"
+    packs = []
+    for username in ("operator-admin", "auditor", "tenant-admin"):
+        response = api_as(username).get(url)
+        assert response.status_code == 200, (username, response.content[:300])
+        assert response["Content-Type"] == "application/zip"
+        assert "evidence-ministere-2026-06-15-en.zip" in response["Content-Disposition"]
+        packs.append(response.content)
+    assert packs[0] == packs[1] == packs[2] and evidence_pack.verify(packs[0]).ok
+
+
+def test_api_tenant_isolation_and_bad_input(ministry_estate, api_as):
+    assert api_as("tenant-member").get("/api/evidence/?tenant=ministere&on=2026-06-15").status_code == 403
+    assert api_as(None).get("/api/evidence/?tenant=ministere&on=2026-06-15").status_code in (401, 403)
+    # Another tenant's admin: the ministry is unknown to them, and their own pack holds only their resource.
+    refused = api_as("foreign-admin").get("/api/evidence/?tenant=ministere&on=2026-06-15")
+    assert refused.status_code == 400 and "tenant" in refused.json()
+    own = api_as("foreign-admin").get("/api/evidence/?on=2026-06-15&lang=en")
+    assert own.status_code == 200
+    facts = zipfile.ZipFile(io.BytesIO(own.content)).read("evidence.json").decode()
+    assert "foreign-vm" in facts and "dossiers-citoyens-db" not in facts and "portail-usagers-web" not in facts
+    admin = api_as("operator-admin")
+    for query, field in (("tenant=ministere", "on"), ("tenant=ministere&on=15/06/2026", "on"),
+                         ("tenant=ministere&on=2026-06-15&lang=de", "lang"), ("on=2026-06-15", "tenant"),
+                         ("region=nowhere/x&on=2026-06-15", "region")):
+        response = admin.get(f"/api/evidence/?{query}")
+        assert response.status_code == 400 and field in response.json(), (query, response.content)
+
+
+def test_api_region_pack(ministry_estate, api_as):
+    response = api_as("auditor").get("/api/evidence/?region=international/eu-west-1&on=2026-06-15&lang=fr")
+    assert response.status_code == 200
+    import json
+
+    facts = json.loads(zipfile.ZipFile(io.BytesIO(response.content)).read("evidence.json"))
+    assert facts["scope"] == {"region": "international/eu-west-1"}
+    assert sorted(r["name"] for r in facts["resources"]) == ["foreign-vm", "portail-usagers-web"]
+
+
+# --- the CLI ------------------------------------------------------------------------------------------------
+
+
+def test_cli_build_then_verify_offline_without_django(ministry_estate, tmp_path):
+    import os
+    import sys
+
+    from click.testing import CliRunner
+
+    from souverain.audit import keys
+    from souverain.cli.main import main
+
+    pack = tmp_path / "pack.zip"
+    result = CliRunner().invoke(main, ["evidence", "build", "--tenant", "ministere", "--on", "2026-06-15",
+                                       "--lang", "en", "-o", str(pack)])
+    assert result.exit_code == 0, result.output
+    assert pack.read_bytes() == evidence.build_pack(tenant=ministry_estate["paris"].tenant, on=ON, language="en")
+    key = tmp_path / "key.pem"
+    key.write_text(evidence_pack._public_pem(keys.signing_key().public_key()))
+    # A fresh interpreter with no settings: verify must not need (nor import) Django.
+    script = ("import sys; from souverain.cli.main import main\n"
+              "try:\n    main(['evidence', 'verify', sys.argv[1], '--public-key', sys.argv[2]])\n"
+              "finally:\n    assert 'django' not in sys.modules, 'verify imported Django'\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
+    ok = subprocess.run([sys.executable, "-c", script, str(pack), str(key)], capture_output=True, text=True, env=env)
+    assert ok.returncode == 0 and "verified" in ok.stdout, ok.stdout + ok.stderr
+    damaged = bytearray(pack.read_bytes())
+    damaged[zipfile.ZipFile(pack).getinfo("report.pdf").header_offset + 100] ^= 0x01  # in the PDF's data
+    pack.write_bytes(bytes(damaged))
+    bad = subprocess.run([sys.executable, "-c", script, str(pack), str(key)], capture_output=True, text=True, env=env)
+    assert bad.returncode == 1 and "FAILED: report.pdf" in bad.stdout, bad.stdout + bad.stderr

@@ -1,0 +1,86 @@
+"""``GET /api/evidence/?tenant=&region=&on=&lang=``: an evidence pack (a signed ZIP, see audit/evidence.py).
+
+Who: operators and auditors for any tenant or region; tenant admins and auditors bound to a tenant only for
+their tenant's subtree (their own tenant when none is given; a region narrows their pack to their resources
+in it, and must be one they may see: not another tenant's private cloud). A tenant they may not see is
+answered exactly as an unknown one (400, ``tenant``), so the answer does not reveal which slugs exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from souverain.core.roles import OPERATOR_ROLES, Role
+from souverain.estate.models import Region
+from souverain.tenancy.models import Tenant
+from souverain.tenancy.permissions import CLOUD_PART_ACCESS, Access, membership_of, scope_queryset
+
+from .. import evidence
+
+EVIDENCE_ACCESS = Access(read=OPERATOR_ROLES | {Role.AUDITOR, Role.TENANT_ADMIN}, tenant_lookup="pk")
+
+
+def _date(value: str | None) -> dt.date:
+    if not value:
+        raise ValidationError({"on": ["give the pack's date, YYYY-MM-DD"]})
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationError({"on": [f"'{value}' is not a date (YYYY-MM-DD)"]}) from exc
+
+
+def scope_of(request: Request) -> tuple[Tenant | None, Region | None]:
+    """The tenant and region of the pack asked for, as the user may see them; 400 naming the parameter."""
+    params = request.query_params
+    membership = membership_of(request.user)
+    scoped = membership is not None and membership.is_tenant_scoped
+    tenant = None
+    slug = params.get("tenant")
+    if slug:
+        tenant = scope_queryset(Tenant.objects.all(), request.user, EVIDENCE_ACCESS).filter(slug=slug).first()
+        if tenant is None:
+            raise ValidationError({"tenant": [f"unknown tenant '{slug}'"]})
+    elif scoped:
+        tenant = membership.tenant
+    region = None
+    key = params.get("region")
+    if key:
+        cloud_slug, _, region_slug = key.partition("/")
+        region = (scope_queryset(Region.objects.select_related("cloud"), request.user, CLOUD_PART_ACCESS)
+                  .filter(cloud__slug=cloud_slug, slug=region_slug).first())
+        if region is None:
+            raise ValidationError({"region": [f"unknown region '{key}' (cloud/region)"]})
+    if tenant is None and region is None:
+        raise ValidationError({"tenant": ["give a tenant (slug) or a region (cloud/region)"]})
+    return tenant, region
+
+
+class EvidencePackView(APIView):
+    """An evidence pack for a tenant (and its subtree) or a region on a date, in French or English: a ZIP of
+    evidence.json, report.pdf, manifest.json and signature.json (``souverain evidence verify`` checks it)."""
+
+    access = EVIDENCE_ACCESS
+
+    @extend_schema(parameters=[
+        OpenApiParameter("tenant", str, description="Tenant slug (tenant users: theirs by default)"),
+        OpenApiParameter("region", str, description="Region as cloud/region"),
+        OpenApiParameter("on", str, required=True, description="The pack's date, YYYY-MM-DD"),
+        OpenApiParameter("lang", str, enum=list(evidence.LANGUAGES), description="The report's language (fr)"),
+    ], responses={(200, "application/zip"): bytes})
+    def get(self, request: Request) -> HttpResponse:
+        on = _date(request.query_params.get("on"))
+        language = request.query_params.get("lang") or "fr"
+        if language not in evidence.LANGUAGES:
+            raise ValidationError({"lang": [f"'{language}' is not one of {', '.join(evidence.LANGUAGES)}"]})
+        tenant, region = scope_of(request)
+        pack = evidence.build_pack(tenant=tenant, region=region, on=on, language=language)
+        name = tenant.slug if tenant is not None else f"{region.cloud.slug}-{region.slug}"
+        response = HttpResponse(pack, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="evidence-{name}-{on.isoformat()}-{language}.zip"'
+        return response

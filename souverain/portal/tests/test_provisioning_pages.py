@@ -150,3 +150,26 @@ def test_a_placement_result_offers_create_here_with_the_workloads_classes(world:
     assert 'value="personal" checked' in page and 'name="eu_only" value="1" checked' in page
     assert 'class="create-here"' not in client_as(world, "auditor").get(
         "/placement/?run=1&tenant=ministere").content.decode()
+
+
+def test_day2_actions_show_what_the_user_may_do_and_queue_the_apis_job(world: dict[str, Any]) -> None:
+    region, home = world["region"], world["tenants"]["home"]
+    server = _row(region, "server", "app-1", home, status="ACTIVE")
+    Resource.objects.filter(pk=server.pk).update(status="active", project_id="p-home")
+    member = client_as(world, "tenant-member")
+    panel = member.get(f"/inventory/{server.pk}/actions/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'value="stop"' in panel and 'value="resize"' in panel and 'value="start"' not in panel
+    assert f'hx-get="/inventory/{server.pk}/actions/"' in member.get(f"/inventory/{server.pk}/").content.decode()
+    assert 'name="action"' not in client_as(world, "auditor").get(f"/inventory/{server.pk}/actions/").content.decode()
+    assert client_as(world, "foreign-admin").get(f"/inventory/{server.pk}/actions/").status_code == 404
+    assert client_as(world, "foreign-admin").post(f"/inventory/{server.pk}/actions/",
+                                                  {"action": "stop"}).status_code == 404
+    assert client_as(world, "auditor").post(f"/inventory/{server.pk}/actions/", {"action": "stop"}).status_code == 403
+
+    refused = member.post(f"/inventory/{server.pk}/actions/", {"action": "resize", "flavor": "m9.huge"}, follow=True)
+    assert "args.flavor" in refused.content.decode()
+    assert not Job.objects.filter(kind="provisioning.action").exists()
+    assert member.post(f"/inventory/{server.pk}/actions/", {"action": "stop"}).status_code == 302
+    job = Job.objects.get(kind="provisioning.action")
+    assert job.params["resource"] == server.pk and job.params["action"] == "stop"
+    assert job.requested_by == "tenant-member"

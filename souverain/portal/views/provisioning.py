@@ -31,6 +31,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.generic import DetailView, ListView, TemplateView
 
 from souverain.core.roles import OPERATOR_ROLES
@@ -38,7 +39,8 @@ from souverain.estate.models import Region
 from souverain.inventory.models import Resource
 from souverain.policy import services as policy
 from souverain.policy.workloads import DATA_CLASSES, WorkloadError
-from souverain.provisioning import approvals, quotas, services
+from souverain.provisioning import approvals, execution, quotas, services
+from souverain.provisioning.api.actions import ACTION_ACCESS
 from souverain.provisioning.api.views import APPROVAL_ACCESS, REQUEST_ACCESS
 from souverain.provisioning.models import Approval, ServiceRequest
 from souverain.tenancy.models import Tenant
@@ -48,6 +50,12 @@ from ..forms import DATA_CLASS_LABELS
 from .base import RoleContextMixin
 
 AUTO = "auto"
+ACTION_LABELS = {"start": _lazy("Start"), "stop": _lazy("Stop"), "reboot": _lazy("Reboot"), "resize": _lazy("Resize"),
+                 "delete": _lazy("Delete"), "attach_volume": _lazy("Attach a volume"),
+                 "detach_volume": _lazy("Detach a volume"), "associate_floating_ip": _lazy("Associate a floating IP"),
+                 "disassociate_floating_ip": _lazy("Disassociate a floating IP")}
+#: Actions that lose state or cut access: a second click confirms them.
+DESTRUCTIVE = frozenset({"delete", "stop", "detach_volume", "disassociate_floating_ip"})
 FLAGS = ("secnumcloud", "eu_only", "customer_held_keys")
 
 
@@ -386,3 +394,55 @@ class ApprovalsView(PortalAccessMixin, RoleContextMixin, TemplateView):
             messages.success(request, text % {"id": decided.pk})
         return redirect(reverse("portal:approvals"))
 
+
+
+# --- day-2 actions on an inventoried server ----------------------------------------------------------------------
+
+
+class ResourceActionsView(PortalAccessMixin, RoleContextMixin, DetailView):
+    """The day-2 actions panel of a server's page (loaded by HTMX from the resource page) and its form's target.
+
+    GET: the actions the user may take now (none for a read-only role; what the server's last known status
+    allows), with the flavors, volumes and floating IPs of its project to pick from. POST: the same checks and
+    job as ``POST /api/inventory/resources/<id>/actions/`` (``execution.request_action``); destructive actions
+    (delete, stop, detach, disassociate) ask for a second click."""
+
+    access = ACTION_ACCESS
+    queryset = Resource.objects.select_related("cloud", "region", "tenant")
+    template_name = "portal/provisioning/includes/actions.html"
+    context_object_name = "resource"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        from souverain.tenancy.permissions import is_allowed
+
+        context = super().get_context_data(**kwargs)
+        server = self.object
+        may_act = is_allowed(self.request.user, self.access, "POST")
+        actions = execution.available_actions(server) if may_act else []
+        same_project = Resource.objects.filter(cloud_id=server.cloud_id, project_id=server.project_id,
+                                               gone_at__isnull=True)
+        context.update({
+            "actions": [(a, ACTION_LABELS.get(a, a), a in DESTRUCTIVE) for a in actions],
+            "flavors": sorted(set(Resource.objects.filter(kind="flavor", cloud_id=server.cloud_id, gone_at__isnull=True)
+                                  .values_list("name", flat=True))) if "resize" in actions else [],
+            "volumes": list(same_project.filter(kind="volume").values_list("external_id", "name")),
+            "floating_ips": list(same_project.filter(kind="floating_ip").values_list("external_id", "name")),
+        })
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        server = self.get_object()
+        action = request.POST.get("action", "")
+        given = {name: request.POST.get(name, "").strip() for name in execution.ACTION_ARGS.get(action, ())
+                 if request.POST.get(name, "").strip()}
+        if action == "reboot" and request.POST.get("type"):
+            given["type"] = request.POST["type"]
+        try:
+            job = execution.request_action(server, action, given, user=request.user)
+        except execution.ActionRefused as exc:
+            messages.error(request, _("Action refused: %(field)s: %(message)s") % {"field": exc.field,
+                                                                                   "message": exc.message})
+        else:
+            messages.success(request, _("%(action)s queued (job #%(job)s).") % {
+                "action": ACTION_LABELS.get(action, action), "job": job.pk})
+        return redirect("portal:resource", pk=server.pk)

@@ -7,9 +7,8 @@ from django.urls import include, path, re_path
 from souverain.core.auth import ThrottledAuthenticationForm
 from souverain.inventory.kinds import KINDS
 
-from .views import account, capacity, compliance, estate, inventory, placement, sync
+from .views import account, capacity, compliance, estate, inventory, placement, provisioning, sync
 from .views.notifications import NotificationsView
-from .views.provisioning import ApprovalsView, CataloguePickersView, CatalogueView, RequestListView, RequestView
 from .views.static import serve_static
 from .views.tenants import TenantTreeView, TenantView
 from .views.whatif import WhatIfView
@@ -38,11 +37,12 @@ pages = [
     path("tenants/", TenantTreeView.as_view(), name="tenants"),
     path("tenants/<slug:slug>/", TenantView.as_view(), name="tenant"),
     path("whatif/", WhatIfView.as_view(), name="whatif"),
-    path("catalogue/", CatalogueView.as_view(), name="catalogue"),
-    path("catalogue/pickers/", CataloguePickersView.as_view(), name="catalogue-pickers"),
-    path("requests/", RequestListView.as_view(), name="requests"),
-    path("requests/<int:pk>/", RequestView.as_view(), name="request"),
-    path("approvals/", ApprovalsView.as_view(), name="approvals"),
+    path("catalogue/", provisioning.CatalogueView.as_view(), name="catalogue"),
+    path("catalogue/pickers/", provisioning.CataloguePickersView.as_view(), name="catalogue-pickers"),
+    path("requests/", provisioning.RequestListView.as_view(), name="requests"),
+    path("requests/<int:pk>/", provisioning.RequestView.as_view(), name="request"),
+    path("approvals/", provisioning.ApprovalsView.as_view(), name="approvals"),
+    path("inventory/<int:pk>/actions/", provisioning.ResourceActionsView.as_view(), name="resource-actions"),
 ]
 
 urlpatterns = [

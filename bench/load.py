@@ -54,6 +54,30 @@ def say(message: str) -> None:
     print(f"[load] {message}", file=sys.stderr, flush=True)
 
 
+def server_cpu_seconds(root: int) -> float | None:
+    """User + system CPU time of the server's process tree (Linux /proc; None elsewhere).
+
+    On a shared, loaded host the wall-clock figures mostly measure the wait for a core; the server's CPU time
+    per request does not, and says what the same server would serve on cores of its own."""
+    try:
+        stats = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as handle:
+                        fields = handle.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                stats[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))  # ppid, utime + stime
+    except OSError:
+        return None
+    tree, ticks = {root}, 0
+    for _ in range(4):  # souverain run → gunicorn master → workers (and the embedded worker)
+        tree |= {pid for pid, (ppid, _) in stats.items() if ppid in tree}
+    ticks = sum(stats[pid][1] for pid in tree if pid in stats)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -190,9 +214,11 @@ def main() -> int:
                     raise SystemExit("bench/load.py: the server did not start") from None
                 time.sleep(0.5)
         before = os.getloadavg()
+        cpu_before = server_cpu_seconds(server.pid)
         say(f"{args.clients} clients for {args.seconds:.0f} s against {' '.join(command[1:3])}")
         latencies, errors, elapsed = asyncio.run(hammer(base, args.clients, args.seconds))
         after = os.getloadavg()
+        cpu_after = server_cpu_seconds(server.pid)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -213,6 +239,11 @@ def main() -> int:
     print(f"  {'all':<12} {total:>9} {sum(errors.values()):>7} {total / elapsed:>8.1f} "
           f"{percentile(every, 50) * 1000:>9.1f} {percentile(every, 99) * 1000:>9.1f}")
     print("  goal: 0 errors, p99 <= 500 ms, >= 200 req/s on 2 cores")
+    if cpu_before is not None and cpu_after is not None and total:
+        used = cpu_after - cpu_before
+        print(f"  server CPU time over the run: {used:.1f} s ({used / elapsed:.2f} cores busy on average), "
+              f"{used / total * 1000:.1f} ms a request: {total / used * (os.cpu_count() or 1):.0f} req/s "
+              f"if the server had all {os.cpu_count()} cores to itself")
     return 0
 
 

@@ -85,3 +85,16 @@ def test_the_simulator_refuses_bad_paging_in_nutanix_format(nutanix):
         import ntnx_vmm_py_client as vmm
 
         nutanix._call(vmm.VmApi(api_client=nutanix._clients["vmm"]).list_vms, _limit=500)
+
+
+@pytest.mark.parametrize("kind,model", [("servers", "Vm"), ("images", "Image"), ("subnets", "Subnet"),
+                                        ("clusters", "Cluster"), ("hosts", "Host"),
+                                        ("storage_containers", "StorageContainer"), ("categories", "Category")])
+def test_the_sdk_builds_its_own_models_from_every_listing_the_connector_reads_raw(nutanix, kind, model):
+    # The connector keeps listings in the API's JSON; the contract check is that the SDK, used plainly, reads the
+    # simulator's listings into its typed models.
+    from souverain.connectors.nutanix.connector import KINDS
+
+    ns, cls, method, _, _ = KINDS[kind]
+    answer = nutanix._call(getattr(nutanix._api(ns, cls), method), _page=0, _limit=5)
+    assert answer.data and all(type(item).__name__ == model for item in answer.data)

@@ -334,6 +334,10 @@ def run_child(cloud: str, mode: str) -> None:
 
 def main() -> None:
     global PAGE_SIZE
+    if "--provider" in sys.argv and "nutanix" in sys.argv:  # the Prism Central simulator: testbed/nutanix/bench.py
+        from testbed.nutanix import bench
+
+        return bench.main(sys.argv[1:], __file__)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cloud", default="sovereign", choices=sorted(REGIONS))
     parser.add_argument("--servers", type=int, default=2000)

@@ -4,6 +4,9 @@ Who: operators and auditors for any tenant or region; tenant admins and auditors
 their tenant's subtree (their own tenant when none is given; a region narrows their pack to their resources
 in it, and must be one they may see: not another tenant's private cloud). A tenant they may not see is
 answered exactly as an unknown one (400, ``tenant``), so the answer does not reveal which slugs exist.
+``on`` defaults to today (a pack of a past date is the same bytes whenever it is asked for, while the data
+stays). Without a scope, operators and unbound auditors get the list of what they may ask for (JSON), not a
+pack of the whole estate by accident.
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from souverain.core.roles import OPERATOR_ROLES, Role
@@ -28,7 +33,7 @@ EVIDENCE_ACCESS = Access(read=OPERATOR_ROLES | {Role.AUDITOR, Role.TENANT_ADMIN}
 
 def _date(value: str | None) -> dt.date:
     if not value:
-        raise ValidationError({"on": ["give the pack's date, YYYY-MM-DD"]})
+        return timezone.localdate()
     try:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
@@ -56,8 +61,6 @@ def scope_of(request: Request) -> tuple[Tenant | None, Region | None]:
                   .filter(cloud__slug=cloud_slug, slug=region_slug).first())
         if region is None:
             raise ValidationError({"region": [f"unknown region '{key}' (cloud/region)"]})
-    if tenant is None and region is None:
-        raise ValidationError({"tenant": ["give a tenant (slug) or a region (cloud/region)"]})
     return tenant, region
 
 
@@ -73,12 +76,17 @@ class EvidencePackView(APIView):
         OpenApiParameter("on", str, required=True, description="The pack's date, YYYY-MM-DD"),
         OpenApiParameter("lang", str, enum=list(evidence.LANGUAGES), description="The report's language (fr)"),
     ], responses={(200, "application/zip"): bytes})
-    def get(self, request: Request) -> HttpResponse:
+    def get(self, request: Request) -> HttpResponse | Response:
         on = _date(request.query_params.get("on"))
         language = request.query_params.get("lang") or "fr"
         if language not in evidence.LANGUAGES:
             raise ValidationError({"lang": [f"'{language}' is not one of {', '.join(evidence.LANGUAGES)}"]})
         tenant, region = scope_of(request)
+        if tenant is None and region is None:
+            return Response({
+                "detail": "give ?tenant=SLUG or ?region=CLOUD/REGION, ?on=YYYY-MM-DD and ?lang=fr|en",
+                "tenants": list(Tenant.objects.order_by("slug").values_list("slug", flat=True)),
+            })
         pack = evidence.build_pack(tenant=tenant, region=region, on=on, language=language)
         name = tenant.slug if tenant is not None else f"{region.cloud.slug}-{region.slug}"
         response = HttpResponse(pack, content_type="application/zip")

@@ -220,11 +220,14 @@ def test_api_tenant_isolation_and_bad_input(ministry_estate, api_as):
     facts = zipfile.ZipFile(io.BytesIO(own.content)).read("evidence.json").decode()
     assert "foreign-vm" in facts and "dossiers-citoyens-db" not in facts and "portail-usagers-web" not in facts
     admin = api_as("operator-admin")
-    for query, field in (("tenant=ministere", "on"), ("tenant=ministere&on=15/06/2026", "on"),
-                         ("tenant=ministere&on=2026-06-15&lang=de", "lang"), ("on=2026-06-15", "tenant"),
+    for query, field in (("tenant=ministere&on=15/06/2026", "on"), ("tenant=nobody&on=2026-06-15", "tenant"),
+                         ("tenant=ministere&on=2026-06-15&lang=de", "lang"),
                          ("region=nowhere/x&on=2026-06-15", "region")):
         response = admin.get(f"/api/evidence/?{query}")
         assert response.status_code == 400 and field in response.json(), (query, response.content)
+    # No scope: what an operator may ask for, not a pack of everything.
+    index = admin.get("/api/evidence/")
+    assert index.status_code == 200 and "ministere" in index.json()["tenants"]
 
 
 def test_api_region_pack(ministry_estate, api_as):
@@ -268,3 +271,26 @@ def test_cli_build_then_verify_offline_without_django(ministry_estate, tmp_path)
     pack.write_bytes(bytes(damaged))
     bad = subprocess.run([sys.executable, "-c", script, str(pack), str(key)], capture_output=True, text=True, env=env)
     assert bad.returncode == 1 and "FAILED: report.pdf" in bad.stdout, bad.stdout + bad.stderr
+
+
+# --- the portal's links ---------------------------------------------------------------------------------------
+
+
+def test_portal_offers_the_pack_on_tenant_region_and_compliance_pages(ministry_estate, role_users, client):
+    from souverain.estate.models import Region
+
+    region = Region.objects.get(cloud__slug="international", slug="eu-west-1")
+    pages = {
+        "/tenants/ministere/": "tenant=ministere",
+        f"/regions/{region.pk}/?on=2026-06-15": "region=international%2Feu-west-1&amp;on=2026-06-15",
+        "/compliance/?tenant=ministere": "tenant=ministere",
+    }
+    client.force_login(role_users["operator-admin"])
+    for page, query in pages.items():
+        body = client.get(page, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+        assert f'href="/api/evidence/?{query}' in body and "Dossier de preuves" in body, page
+    client.force_login(role_users["tenant-member"])  # the API refuses them: no link
+    assert "/api/evidence/" not in client.get("/tenants/ministere/").content.decode()
+    client.force_login(role_users["tenant-admin"])  # their own tenant, in the region page too
+    body = client.get(f"/regions/{region.pk}/?on=2026-06-15", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'href="/api/evidence/?tenant=ministere&amp;region=international%2Feu-west-1&amp;on=2026-06-15' in body

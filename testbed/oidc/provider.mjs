@@ -20,7 +20,7 @@ const USERS = JSON.parse(process.env.OP_USERS || JSON.stringify({
   alice: { email: 'alice@ministere.example', email_verified: true, name: 'Alice Dupré',
            groups: ['ministere:tenant-admin'] },
 }));
-const API_AUDIENCE = process.env.OP_API_AUDIENCE || 'souverain-api';
+const API_AUDIENCE = process.env.OP_API_AUDIENCE || 'urn:souverain:api';
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'test-rs256', use: 'sig', alg: 'RS256' };

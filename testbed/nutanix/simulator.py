@@ -55,9 +55,12 @@ from ntnx_prism_py_client.models.prism.v4.config.Task import Task
 from ntnx_prism_py_client.models.prism.v4.config.TaskReference import TaskReference
 from ntnx_vmm_py_client.models.vmm.v4.ahv.config.CategoryReference import CategoryReference
 from ntnx_vmm_py_client.models.vmm.v4.ahv.config.ClusterReference import ClusterReference
+from ntnx_vmm_py_client.models.vmm.v4.ahv.config.ProjectReference import ProjectReference
 from ntnx_vmm_py_client.models.vmm.v4.ahv.config.Vm import Vm
 from ntnx_vmm_py_client.models.vmm.v4.content.Image import Image
 
+#: The Prism Central project the seeded VMs belong to (what Souverain maps to a tenant).
+PROJECT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "prism-project-default"))
 VERSIONS = {"vmm": "v4.3", "clustermgmt": "v4.3", "networking": "v4.4", "prism": "v4.4"}
 #: One ApiClient per SDK serialises that SDK's models into their wire form.
 _SERIALISERS = {"vmm": vmm.ApiClient(), "clustermgmt": cm.ApiClient(), "networking": net.ApiClient(),
@@ -214,7 +217,8 @@ class PrismSimulator:
         template = wire("vmm", Vm(
             name="template", ext_id=str(uuid.uuid4()), power_state="ON", num_sockets=2, num_cores_per_socket=1,
             num_threads_per_core=1, memory_size_bytes=4 * 2**30,
-            cluster=ClusterReference(ext_id=cluster_id), categories=[CategoryReference(ext_id=self.category_ids[0])],
+            cluster=ClusterReference(ext_id=cluster_id), project=ProjectReference(ext_id=PROJECT_ID),
+            categories=[CategoryReference(ext_id=self.category_ids[0])],
             create_time=now, update_time=now))
         for n in range(count):
             item = json.loads(json.dumps(template))

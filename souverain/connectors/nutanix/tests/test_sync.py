@@ -60,3 +60,45 @@ def test_the_example_nutanix_cloud_syncs_into_the_inventory_and_is_evaluated(nut
     assert jobs.run_job(request_sync([CLOUD], requested_by="nutanix-test").pk).status == "succeeded"
     vm.refresh_from_db()
     assert vm.status == "shutoff"
+
+
+def test_a_tenant_never_sees_another_customers_nutanix_vms_nor_gets_the_cloud_proposed(nutanix_cloud, prism,
+                                                                                        tenants):
+    from django.contrib.auth import get_user_model
+    from rest_framework.test import APIClient
+
+    from souverain.core.roles import Role
+    from souverain.inventory.models import ProjectMapping
+    from souverain.inventory.services import apply_project_mappings
+    from souverain.tenancy.models import Membership, Tenant
+    from testbed.nutanix.simulator import PROJECT_ID
+
+    bank = Tenant.objects.get(slug="banque-mutualiste-centre")
+    assert list(nutanix_cloud.dedicated_to.values_list("slug", flat=True)) == [bank.slug]
+    assert jobs.run_job(request_sync([CLOUD], full=True, requested_by="nutanix-test").pk).status == "succeeded"
+    ProjectMapping.objects.create(cloud=nutanix_cloud, project_id=PROJECT_ID, tenant=bank)
+    apply_project_mappings(nutanix_cloud.pk)
+
+    def member_of(tenant: Tenant) -> APIClient:
+        user = get_user_model().objects.create_user(username=f"{tenant.slug}-member", password="pw")
+        Membership.objects.create(user=user, role=Role.TENANT_MEMBER, tenant=tenant)
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    bank_client, ministry = member_of(bank), member_of(tenants["home"])
+    query = {"kind": "server", "limit": 100}
+    seen_by_bank = {r["name"] for r in bank_client.get("/api/inventory/resources/", query).json()["results"]}
+    assert "vm-00001" in seen_by_bank
+    listed = ministry.get("/api/inventory/resources/", {**query, "search": "vm-0"}).json()["results"]
+    assert [r for r in listed if r["name"].startswith("vm-0")] == []
+    vm = Resource.objects.get(cloud=nutanix_cloud, name="vm-00001")
+    assert ministry.get(f"/api/inventory/resources/{vm.pk}/").status_code == 404
+    assert bank_client.get(f"/api/inventory/resources/{vm.pk}/").status_code == 200
+    # Placement never proposes the bank's cloud to the ministry, and does to the bank.
+    payload = {"workload": {"data_classes": ["public"]}, "on": "2026-11-25"}
+    for client, proposed in ((ministry, False), (bank_client, True)):
+        answer = client.post("/api/placement/", payload, format="json")
+        assert answer.status_code == 200, answer.content
+        clouds = {e["cloud"] for e in [*answer.json()["allowed"], *answer.json()["denied"]]}
+        assert (CLOUD in clouds) is proposed

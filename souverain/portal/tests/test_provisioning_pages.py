@@ -173,3 +173,31 @@ def test_day2_actions_show_what_the_user_may_do_and_queue_the_apis_job(world: di
     job = Job.objects.get(kind="provisioning.action")
     assert job.params["resource"] == server.pk and job.params["action"] == "stop"
     assert job.requested_by == "tenant-member"
+
+
+def test_operators_set_quotas_and_replace_the_approval_rules_from_the_portal(world: dict[str, Any]) -> None:
+    from souverain.provisioning.models import ApprovalPolicy, Quota
+
+    operator = client_as(world, "operator-admin")
+    assert operator.post("/quotas/", {"form": "quota", "tenant": "ministere", "vcpu": "8",
+                                      "instances": "2"}).status_code == 302
+    quota = Quota.objects.get(tenant=world["tenants"]["home"], cloud=None)
+    assert (quota.vcpu, quota.instances, quota.ram_mb) == (8, 2, None)
+    bad = operator.post("/quotas/", {"form": "quota", "tenant": "ministere", "vcpu": "lots"})
+    assert bad.status_code == 400 and "vcpu" in bad.content.decode()
+    page = operator.get("/quotas/").content.decode()
+    assert "Ministère" in page and "0 / 8" in page and "restricted-data" in page
+
+    broken = operator.post("/quotas/", {"form": "rules", "source": "rules: [{name: x}]\n"})
+    assert broken.status_code == 400 and "line 1" in broken.content.decode()
+    assert ApprovalPolicy.objects.filter(active=True).count() == 1
+    assert operator.post("/quotas/", {"form": "rules", "source": "rules: []\n"}).status_code == 302
+    assert ApprovalPolicy.objects.filter(active=True).get().source == "rules: []\n"
+
+    # A tenant admin sets only the nodes below theirs (none here), sees its own quota, never the rules' form.
+    admin = client_as(world, "tenant-admin")
+    refused = admin.post("/quotas/", {"form": "quota", "tenant": "ministere", "vcpu": "99"})
+    assert refused.status_code == 400 and Quota.objects.get(pk=quota.pk).vcpu == 8
+    assert admin.post("/quotas/", {"form": "rules", "source": "rules: []\n"}).status_code == 403
+    assert 'name="source"' not in admin.get("/quotas/").content.decode()
+    assert "Ministère" not in client_as(world, "foreign-admin").get("/quotas/").content.decode()

@@ -25,6 +25,7 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -41,10 +42,16 @@ from souverain.policy import services as policy
 from souverain.policy.workloads import DATA_CLASSES, WorkloadError
 from souverain.provisioning import approvals, execution, quotas, services
 from souverain.provisioning.api.actions import ACTION_ACCESS
-from souverain.provisioning.api.views import APPROVAL_ACCESS, REQUEST_ACCESS
-from souverain.provisioning.models import Approval, ServiceRequest
+from souverain.provisioning.api.views import APPROVAL_ACCESS, QUOTA_ACCESS, REQUEST_ACCESS, RULES_ACCESS
+from souverain.provisioning.models import QUOTA_FIELDS, Approval, ApprovalPolicy, Quota, ServiceRequest
 from souverain.tenancy.models import Tenant
-from souverain.tenancy.permissions import CLOUD_PART_ACCESS, PortalAccessMixin, membership_of, scope_queryset
+from souverain.tenancy.permissions import (
+    CLOUD_ACCESS,
+    CLOUD_PART_ACCESS,
+    PortalAccessMixin,
+    membership_of,
+    scope_queryset,
+)
 
 from ..forms import DATA_CLASS_LABELS
 from .base import RoleContextMixin
@@ -446,3 +453,87 @@ class ResourceActionsView(PortalAccessMixin, RoleContextMixin, DetailView):
             messages.success(request, _("%(action)s queued (job #%(job)s).") % {
                 "action": ACTION_LABELS.get(action, action), "job": job.pk})
         return redirect("portal:resource", pk=server.pk)
+
+
+# --- quotas and approval rules (operators; tenant admins for the nodes below theirs) -----------------------------
+
+
+class QuotasView(PortalAccessMixin, RoleContextMixin, TemplateView):
+    """The quotas in the user's scope with their subtree's usage (what is over its limit flagged: resources
+    created outside Souverain count), a form to set a node's limits (``quotas.set_quota``: the carving is checked,
+    the refusal gives the numbers), and for operators the active approval rules, which operator-admins replace
+    (``approvals.upload``: validated whole, each problem with its line and column)."""
+
+    access = QUOTA_ACCESS
+    template_name = "portal/provisioning/quotas.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        from souverain.estate.models import Cloud
+
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        membership = membership_of(user)
+        scoped = scope_queryset(Quota.objects.select_related("tenant", "cloud"), user, QUOTA_ACCESS)
+        context["rows"] = [{**row, "cells": [(row["usage"][f], row["quota"].limits()[f], f in row["over"])
+                                              for f in QUOTA_FIELDS]}
+                           for row in quotas.report(scoped.order_by("tenant__name", "cloud__slug"))]
+        context["fields"] = QUOTA_FIELDS
+        context["settable"] = [t for t in tenant_choices(user) if quotas.may_set(membership, t)]
+        context["clouds"] = scope_queryset(Cloud.objects.order_by("slug"), user, CLOUD_ACCESS)
+        context["sees_rules"] = membership is not None and membership.role in RULES_ACCESS.read
+        context["edits_rules"] = membership is not None and membership.role in RULES_ACCESS.write
+        active = ApprovalPolicy.objects.filter(active=True).order_by("-number").first()
+        context["active_rules"] = active
+        context.setdefault("rules_source", active.source if active else "")
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from souverain.estate.models import Cloud
+
+        membership = membership_of(request.user)
+        errors: dict[str, list[str]] = {}
+        extra: dict[str, Any] = {}
+        if request.POST.get("form") == "rules":
+            if membership is None or membership.role not in RULES_ACCESS.write:
+                raise PermissionDenied
+            extra["rules_source"] = request.POST.get("source", "")
+            try:
+                policy = approvals.upload(extra["rules_source"], request.user.get_username())
+            except approvals.RulesInvalid as exc:
+                errors["source"] = [_("line %(line)s, column %(column)s: %(message)s") % {
+                    "line": p.line, "column": p.column, "message": f"{p.field + ': ' if p.field else ''}{p.message}"}
+                    for p in exc.problems]
+            else:
+                messages.success(request, _("Approval rules version %(number)s active.") % {"number": policy.number})
+                return redirect("portal:quotas")
+        else:
+            tenant = next((t for t in tenant_choices(request.user) if t.slug == request.POST.get("tenant")), None)
+            if tenant is None or not quotas.may_set(membership, tenant):
+                errors["tenant"] = [_("Quotas of this node are set by the level above it.")]
+            cloud = None
+            if request.POST.get("cloud"):
+                cloud = scope_queryset(Cloud.objects.filter(slug=request.POST["cloud"]), request.user,
+                                       CLOUD_ACCESS).first()
+                if cloud is None:
+                    errors["cloud"] = [_("Unknown cloud “%(slug)s”.") % {"slug": request.POST["cloud"]}]
+            limits: dict[str, int | None] = {}
+            for name in QUOTA_FIELDS:
+                value = request.POST.get(name, "").strip()
+                if not value:
+                    limits[name] = None
+                elif value.isdigit():
+                    limits[name] = int(value)
+                else:
+                    errors[name] = [_("a whole number, or empty for no limit")]
+            if not errors and tenant is not None:
+                try:
+                    quotas.set_quota(tenant, cloud, limits)
+                except quotas.QuotaRefused as exc:
+                    errors = exc.errors
+                else:
+                    messages.success(request, _("Quota of %(tenant)s saved.") % {"tenant": tenant.name})
+                    return redirect("portal:quotas")
+        context = self.get_context_data(**extra)
+        context["errors"] = errors
+        context["posted"] = request.POST
+        return self.render_to_response(context, status=400)

@@ -43,6 +43,7 @@ pages = [
     path("requests/<int:pk>/", provisioning.RequestView.as_view(), name="request"),
     path("approvals/", provisioning.ApprovalsView.as_view(), name="approvals"),
     path("inventory/<int:pk>/actions/", provisioning.ResourceActionsView.as_view(), name="resource-actions"),
+    path("quotas/", provisioning.QuotasView.as_view(), name="quotas"),
 ]
 
 urlpatterns = [

@@ -8,6 +8,7 @@ the membership's change log and an ``sso.membership`` event). A refused user lea
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,8 @@ from souverain.tenancy.models import Membership, Tenant
 
 from . import config
 from .models import ProviderIdentity
+
+LAST_LOGIN_RESOLUTION = dt.timedelta(minutes=1)
 
 
 @dataclass
@@ -76,13 +79,17 @@ def provision(claims: dict[str, Any], decision: Decision, source: str) -> Any:
                     object_repr=user.get_username(), username=user.get_username(), source=source,
                     data={"issuer": identity.issuer, "sub": identity.subject})
     user = identity.user
-    user.email = str(claims.get("email") or "")[:254]
-    name = str(claims.get("name") or "")
-    user.first_name, _, user.last_name = name.partition(" ")
-    user.first_name, user.last_name = user.first_name[:150], user.last_name[:150]
-    user.save(update_fields=["email", "first_name", "last_name"])
-    identity.last_login = timezone.now()
-    identity.save(update_fields=["last_login"])
+    first, _, last = str(claims.get("name") or "").partition(" ")
+    profile = {"email": str(claims.get("email") or "")[:254], "first_name": first[:150], "last_name": last[:150]}
+    if any(getattr(user, field) != value for field, value in profile.items()):
+        for field, value in profile.items():
+            setattr(user, field, value)
+        user.save(update_fields=list(profile))
+    # An API call per second must not be a write per second: the last use is kept to the minute.
+    now = timezone.now()
+    if identity.last_login is None or now - identity.last_login > LAST_LOGIN_RESOLUTION:
+        identity.last_login = now
+        identity.save(update_fields=["last_login"])
 
     membership = Membership.objects.filter(user=user).first()
     before = {"role": membership.role, "tenant": membership.tenant.slug if membership.tenant_id else None} \

@@ -4,6 +4,13 @@ Importing this package registers the provider as ``"nutanix"`` (see ``registry``
 ``nutanix`` extra (docs/nutanix.md says why and how to install them).
 """
 
-from .connector import NutanixConnector
+try:
+    import ntnx_vmm_py_client  # noqa: F401
+except ModuleNotFoundError as exc:  # say how to get them, rather than which module is missing
+    raise ModuleNotFoundError(
+        "the Nutanix connector needs Nutanix's v4 SDKs: .venv/bin/pip install --no-deps -r "
+        "souverain/connectors/nutanix/requirements.txt (docs/nutanix.md)", name=exc.name) from exc
+
+from .connector import NutanixConnector  # noqa: E402
 
 __all__ = ["NutanixConnector"]

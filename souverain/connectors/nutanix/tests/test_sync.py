@@ -102,3 +102,43 @@ def test_a_tenant_never_sees_another_customers_nutanix_vms_nor_gets_the_cloud_pr
         assert answer.status_code == 200, answer.content
         clouds = {e["cloud"] for e in [*answer.json()["allowed"], *answer.json()["denied"]]}
         assert (CLOUD in clouds) is proposed
+
+
+def test_an_approved_request_creates_a_nutanix_vm_then_stops_and_deletes_it(nutanix_cloud, prism):
+    from souverain.estate.models import Region
+    from souverain.inventory.models import ProjectMapping
+    from souverain.jobs.models import Job
+    from souverain.provisioning import execution
+    from souverain.provisioning.models import ServiceRequest
+    from souverain.tenancy.models import Tenant
+    from testbed.nutanix.simulator import PROJECT_ID
+
+    bank = Tenant.objects.get(slug="banque-mutualiste-centre")
+    ProjectMapping.objects.create(cloud=nutanix_cloud, project_id=PROJECT_ID, tenant=bank)
+    request = ServiceRequest.objects.create(
+        tenant=bank, requester_name="alice", kind="server", name="ledger-1",
+        spec={"flavor": "2c4g", "image": "rhel-9.4", "network": "prod-vlan-100"},
+        region=Region.objects.get(cloud=nutanix_cloud, slug="clermont-dc1"),
+        status=ServiceRequest.Status.APPROVED, effective_classes=["personal"])
+
+    job = jobs.run_job(jobs.create_job(execution.EXECUTE_JOB, {"request": request.pk}, requested_by="alice").pk)
+    request.refresh_from_db()
+    assert request.status == ServiceRequest.Status.DONE, request.status_detail
+    assert job.status == Job.Status.SUCCEEDED
+    [created] = request.created_objects
+    vm = prism.collections["vms"].items[created["id"]]
+    assert vm["name"] == "ledger-1" and vm["powerState"] == "ON" and vm["numSockets"] == 2
+    row = Resource.objects.get(cloud=nutanix_cloud, external_id=created["id"])
+    assert row.kind == "server" and row.status == "active" and row.managed
+    assert row.attrs["metadata"]["souverain:classes"] == "personal"
+
+    for action, check in (("stop", lambda: vm_state(prism, created["id"]) == "OFF"),
+                          ("delete", lambda: created["id"] not in prism.collections["vms"].items)):
+        done = jobs.run_job(jobs.create_job(execution.ACTION_JOB, {"resource": row.pk, "action": action, "args": {}},
+                                            requested_by="alice").pk)
+        assert done.status == Job.Status.SUCCEEDED, done.errors
+        assert check()
+
+
+def vm_state(prism, vm_id):
+    return prism.collections["vms"].items[vm_id]["powerState"]

@@ -98,3 +98,19 @@ def test_the_sdk_builds_its_own_models_from_every_listing_the_connector_reads_ra
     ns, cls, method, _, _ = KINDS[kind]
     answer = nutanix._call(getattr(nutanix._api(ns, cls), method), _page=0, _limit=5)
     assert answer.data and all(type(item).__name__ == model for item in answer.data)
+
+
+def test_the_simulator_filters_orders_and_requires_if_match_on_put(nutanix, prism):
+    import ntnx_vmm_py_client as vmm
+    from ntnx_vmm_py_client.models.vmm.v4.ahv.config.Vm import Vm
+
+    api = vmm.VmApi(api_client=nutanix._clients["vmm"])
+    named = nutanix._call(api.list_vms, _filter="name eq 'vm-00007'")
+    assert [vm.name for vm in named.data] == ["vm-00007"]
+    last = nutanix._call(api.list_vms, _orderby="name desc", _limit=2)
+    assert [vm.name for vm in last.data] == ["vm-00022", "vm-00021"]
+    with pytest.raises(ConnectorError, match="40002"):
+        nutanix._call(api.list_vms, _filter="startswith(name, 'vm')")
+    vm_id = next(iter(prism.collections["vms"].items))
+    with pytest.raises(Conflict, match="VMM-30100"):  # 428: a new body carries no ETag
+        nutanix._call(api.update_vm_by_id, vm_id, Vm(name="renamed"))

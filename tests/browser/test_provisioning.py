@@ -165,6 +165,7 @@ def test_catalogue_request_approval_done(shop: dict[str, Any], watch: Any, langu
     request.refresh_from_db()
     assert request.status == ServiceRequest.Status.DONE, (request.status_detail, request.job and request.job.message)
     assert page.locator("[data-status]").inner_text() == words["done"]
+    assert page.locator("#cancel-request").count() == 0  # gone with the poll that brought "done"
     servers = list(shop["conn"].servers())
     assert [s["name"] for s in servers] == [name] and servers[0]["status"] == "ACTIVE"
     assert servers[0]["metadata"]["souverain:classes"] == "diffusion_restreinte"

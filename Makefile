@@ -38,11 +38,12 @@ test-sqlite: install
 	SOUVERAIN_LOG_FILE=$(CURDIR)/var/test-run.log SOUVERAIN_LOG_LEVEL=DEBUG $(BIN)/pytest
 	$(BIN)/python scripts/check_logs_for_secrets.py var/test-run.log
 
-# The same suite on PostgreSQL (what scale mode runs on). Needs a server on 127.0.0.1:5432 (trust auth);
+# The tests that reach the database again on PostgreSQL (what scale mode runs on); the others do not depend on the
+# database engine (conftest.py). Needs a server on 127.0.0.1:5432 (trust auth);
 # scripts/ensure-postgres.sh finds one or installs and starts Debian's.
 test-postgres: install
 	bash scripts/ensure-postgres.sh
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not testbed and not browser"
+	DATABASE_URL=$(PG_URL) SOUVERAIN_DATABASE_TESTS_ONLY=1 $(BIN)/pytest -m "not testbed and not browser"
 
 # A longer generated-request run over the whole API than the one `make test` includes (see test_fuzz_api.py).
 fuzz: install

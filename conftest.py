@@ -81,3 +81,26 @@ def example_estate(kb_loaded):
             fields = {key: value for key, value in entry.items() if key != "slug"}
             Tenant.objects.update_or_create(slug=entry["slug"], defaults=fields)
     apply_file(estate_file)
+
+
+#: Fixtures through which a test reaches the database (pytest-django's, and ours built on them).
+_DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences",
+                      "django_db_serialized_rollback"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """SOUVERAIN_DATABASE_TESTS_ONLY=1 (the PostgreSQL pass of ``make test``): keep only the tests that reach the
+    database. The others (pure rules, Rego, parsers, the layering) already ran in the SQLite pass and do not
+    depend on the database engine; running them twice cost CI minutes for nothing."""
+    import os
+
+    if os.environ.get("SOUVERAIN_DATABASE_TESTS_ONLY") != "1":
+        return
+    keep, drop = [], []
+    for item in items:
+        uses_database = item.get_closest_marker("django_db") is not None or \
+            bool(_DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+        (keep if uses_database else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

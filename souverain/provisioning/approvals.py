@@ -124,11 +124,12 @@ def validate_source(source: str, filename: str = "approvals.yaml") -> dict[str, 
 def upload(source: str, uploaded_by: str = "") -> ApprovalPolicy:
     """A new active version of the rules (the previous ones stay, inactive, as history)."""
     from django.db import transaction
-    from django.db.models import Max
 
     doc = validate_source(source)
     with transaction.atomic():
-        number = (ApprovalPolicy.objects.select_for_update().aggregate(n=Max("number"))["n"] or 0) + 1
+        # FOR UPDATE is not allowed with an aggregate on PostgreSQL: lock the latest version's row instead.
+        latest = ApprovalPolicy.objects.select_for_update().order_by("-number").values_list("number", flat=True)
+        number = (latest.first() or 0) + 1
         ApprovalPolicy.objects.filter(active=True).update(active=False)
         return ApprovalPolicy.objects.create(number=number, source=source, rules=doc, active=True,
                                              uploaded_by=uploaded_by[:150])

@@ -465,7 +465,9 @@ def _notify_end(request: ServiceRequest) -> None:
 
 def _locked(request: ServiceRequest | int) -> ServiceRequest:
     pk = request if isinstance(request, int) else request.pk
-    return ServiceRequest.objects.select_for_update().select_related("tenant", "region__cloud").get(pk=pk)
+    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of an outer join (the region, unset for
+    # a request still waiting for "auto" placement); only the request's row needs the lock.
+    return ServiceRequest.objects.select_for_update(of=("self",)).select_related("tenant", "region__cloud").get(pk=pk)
 
 
 def start(request: ServiceRequest | int, job: Any = None) -> bool:

@@ -3,6 +3,7 @@ BOOTSTRAP_PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/souverain
+PG_BROWSER_URL ?= postgres://postgres@127.0.0.1:5432/souverain_browser
 
 .PHONY: install run test test-sqlite test-postgres lint fuzz mutation clean lock lock-upgrade
 
@@ -36,6 +37,11 @@ test: lint
 test-sqlite: install
 	@mkdir -p var && rm -f var/test-run.log
 	SOUVERAIN_LOG_FILE=$(CURDIR)/var/test-run.log SOUVERAIN_LOG_LEVEL=DEBUG $(BIN)/pytest
+	# The provisioning browser test (the page polls while the in-process worker writes) needs a database that
+	# takes concurrent writers: PostgreSQL, under its own name beside the PostgreSQL pass's.
+	bash scripts/ensure-postgres.sh
+	DATABASE_URL=$(PG_BROWSER_URL) SOUVERAIN_LOG_FILE=$(CURDIR)/var/test-run.log SOUVERAIN_LOG_LEVEL=DEBUG \
+		$(BIN)/pytest tests/browser/test_provisioning.py
 	$(BIN)/python scripts/check_logs_for_secrets.py var/test-run.log
 
 # The tests that reach the database again on PostgreSQL (what scale mode runs on); the others do not depend on the

@@ -30,6 +30,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from souverain.core.roles import Role
 from souverain.estate import db_snapshot
 from souverain.estate.exposure import region_profile
 from souverain.inventory.kinds import DATA_KINDS, KINDS
@@ -44,6 +45,9 @@ from . import chain, evidence_pack, keys
 from .models import AuditCheckpoint
 
 LANGUAGES = ("fr", "en")
+#: Who may have a pack (the API's and the portal link's rule): operators, auditors and tenant admins; tenant-scoped
+#: ones only of their own subtree (api/evidence.py).
+READERS = frozenset({Role.OPERATOR_ADMIN, Role.OPERATOR_OPS, Role.AUDITOR, Role.TENANT_ADMIN})
 _LABELS_AT = {info.name: info.labels_at for info in KINDS}
 
 

@@ -21,14 +21,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from souverain.core.roles import OPERATOR_ROLES, Role
 from souverain.estate.models import Region
 from souverain.tenancy.models import Tenant
 from souverain.tenancy.permissions import CLOUD_PART_ACCESS, Access, membership_of, scope_queryset
 
 from .. import evidence
 
-EVIDENCE_ACCESS = Access(read=OPERATOR_ROLES | {Role.AUDITOR, Role.TENANT_ADMIN}, tenant_lookup="pk")
+EVIDENCE_ACCESS = Access(read=frozenset(evidence.READERS), tenant_lookup="pk")
 
 
 def _date(value: str | None) -> dt.date:

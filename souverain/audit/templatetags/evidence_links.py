@@ -1,6 +1,6 @@
 """``{% evidence_link tenant=… region=… on=… %}``: the portal's download link to an evidence pack (GET /api/evidence/).
 
-Shown only to the roles the API serves (``api.evidence.EVIDENCE_ACCESS``: operators, auditors, tenant admins),
+Shown only to the roles the API serves (``evidence.READERS``: operators, auditors, tenant admins),
 and to tenant-scoped users only for their own tenant (the API would refuse another's). The pack's language is
 the reader's; its date the page's (``on``) or today. The link's words are data in both languages, like the
 report's (``evidence_pdf.WORDS``), so the tag needs no entry in the shared catalogue.
@@ -29,11 +29,11 @@ WORDS = {
 
 @register.simple_tag(takes_context=True)
 def evidence_link(context: dict[str, Any], tenant: str = "", region: str = "", on: Any = None) -> str:
-    from souverain.audit.api.evidence import EVIDENCE_ACCESS
+    from souverain.audit.evidence import READERS
 
     request = context.get("request")
     membership = membership_of(getattr(request, "user", None))
-    if membership is None or membership.role not in EVIDENCE_ACCESS.read:
+    if membership is None or membership.role not in READERS:
         return ""
     if membership.is_tenant_scoped:
         from souverain.tenancy.models import Tenant

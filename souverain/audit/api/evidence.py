@@ -15,6 +15,7 @@ import datetime as dt
 
 from django.http import HttpResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -63,6 +64,16 @@ def scope_of(request: Request) -> tuple[Tenant | None, Region | None]:
     return tenant, region
 
 
+def _packable_tenants(request: Request):  # noqa: ANN202 - a QuerySet of Tenant
+    """The tenants this user may ask a pack for: all for operators and unbound auditors, else their subtree."""
+    from souverain.tenancy.services import subtree_ids
+
+    membership = membership_of(request.user)
+    if membership is not None and membership.is_tenant_scoped:
+        return Tenant.objects.filter(pk__in=subtree_ids(membership.tenant_id))
+    return Tenant.objects.all()
+
+
 class EvidencePackView(APIView):
     """An evidence pack for a tenant (and its subtree) or a region on a date, in French or English: a ZIP of
     evidence.json, report.pdf, manifest.json and signature.json (``souverain evidence verify`` checks it)."""
@@ -74,7 +85,7 @@ class EvidencePackView(APIView):
         OpenApiParameter("region", str, description="Region as cloud/region"),
         OpenApiParameter("on", str, required=True, description="The pack's date, YYYY-MM-DD"),
         OpenApiParameter("lang", str, enum=list(evidence.LANGUAGES), description="The report's language (fr)"),
-    ], responses={(200, "application/zip"): bytes})
+    ], responses={(200, "application/zip"): OpenApiTypes.BINARY, (200, "application/json"): OpenApiTypes.OBJECT})
     def get(self, request: Request) -> HttpResponse | Response:
         on = _date(request.query_params.get("on"))
         language = request.query_params.get("lang") or "fr"
@@ -84,7 +95,7 @@ class EvidencePackView(APIView):
         if tenant is None and region is None:
             return Response({
                 "detail": "give ?tenant=SLUG or ?region=CLOUD/REGION, ?on=YYYY-MM-DD and ?lang=fr|en",
-                "tenants": list(Tenant.objects.order_by("slug").values_list("slug", flat=True)),
+                "tenants": list(_packable_tenants(request).order_by("slug").values_list("slug", flat=True)),
             })
         pack = evidence.build_pack(tenant=tenant, region=region, on=on, language=language)
         name = tenant.slug if tenant is not None else f"{region.cloud.slug}-{region.slug}"

@@ -58,10 +58,22 @@ def urls_for(name: str, pattern: URLPattern, viewer: Any) -> list[tuple[str, int
     if name == "region":
         return [(f"/regions/{region.pk}/", 200 if _visible(region.cloud, viewer_tenant) else 404)
                 for region in Region.objects.select_related("cloud")]
-    if name == "resource":
+    if name == "capacity-region":
+        return [(f"/capacity/regions/{region.pk}/", 200 if _visible(region.cloud, viewer_tenant) else 404)
+                for region in Region.objects.select_related("cloud")]
+    if name in {"resource", "resource-actions"}:
+        path = "/inventory/{}/" + ("actions/" if name == "resource-actions" else "")
+        access = pattern.callback.view_class.access
+        allowed = 200 if viewer.membership.role in access.read else 403
         mine = Resource.objects.filter(tenant=viewer_tenant).values_list("pk", flat=True)[:15]
         others = Resource.objects.exclude(tenant=viewer_tenant).values_list("pk", flat=True)[:15]
-        return [(f"/inventory/{pk}/", 200) for pk in mine] + [(f"/inventory/{pk}/", 404) for pk in others]
+        return [(path.format(pk), allowed) for pk in mine] + \
+            [(path.format(pk), 404 if allowed == 200 else 403) for pk in others]
+    if name == "request":  # provisioning requests: the viewer's tenant's only
+        from souverain.provisioning.models import ServiceRequest
+
+        return [(f"/requests/{r.pk}/", 200 if r.tenant_id == viewer_tenant.pk else 404)
+                for r in ServiceRequest.objects.all()[:30]]
     if name == "rule":
         return [(f"/compliance/rules/{pack}/", 200) for pack in ("secnumcloud", "hds", "requirements")]
     if name == "tenant":  # a node's page: the viewer's node and the nodes below it (organisation tree) only

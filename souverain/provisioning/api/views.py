@@ -7,8 +7,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, status, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -251,6 +252,8 @@ class QuotaViewSet(HiddenBeforeMethodMixin, TenantScopedQuerysetMixin, mixins.Cr
         quota.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(responses={200: inline_serializer("QuotaReport", {
+        "count": drf_serializers.IntegerField(), "results": serializers.QuotaSerializer(many=True)})})
     @action(detail=False, methods=["get"])
     def report(self, request: Request, format: str | None = None) -> Response:
         """The quotas whose usage exceeds a limit - resources created outside Souverain included."""
@@ -282,6 +285,8 @@ class ApprovalPolicyViewSet(viewsets.ReadOnlyModelViewSet):
                 for p in exc.problems]}) from exc
         return Response(self.get_serializer(policy).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses={200: serializers.ApprovalPolicySerializer,
+                              404: OpenApiResponse(description="No approval rules are active.")})
     @action(detail=False, methods=["get"])
     def active(self, request: Request, format: str | None = None) -> Response:
         policy = ApprovalPolicy.objects.filter(active=True).order_by("-number").first()

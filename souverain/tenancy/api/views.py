@@ -95,7 +95,7 @@ class TenantViewSet(TenantScopedQuerysetMixin, viewsets.ModelViewSet):
         return Response(TenantSerializer(tenant, context=self.get_serializer_context()).data)
 
     @extend_schema(responses=TenantTreeSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)  # one nested answer, not a page
     def tree(self, request: Request, format: str | None = None) -> Response:  # noqa: A002
         """The organisation tree the user may see, nested (a tenant user's starts at their own node), with the
         number of members of each node."""

@@ -110,7 +110,13 @@ def watch(browser: Any, live_server: Any, request: pytest.FixtureRequest) -> Ite
 
         page.on("console", on_console)
         page.on("pageerror", lambda error: watched.problems.append(f"uncaught exception on {page.url}: {error}"))
-        page.on("requestfailed", lambda req: watched.problems.append(f"request failed: {req.url} {req.failure}"))
+        def on_request_failed(request: Any) -> None:
+            # net::ERR_ABORTED: the page moved on before a request it started ended (an HTMX panel still loading
+            # when the test opens the next page); refused, blocked or unreachable requests fail otherwise.
+            if request.failure != "net::ERR_ABORTED":
+                watched.problems.append(f"request failed: {request.url} {request.failure}")
+
+        page.on("requestfailed", on_request_failed)
         page.on("response", on_response)
         opened.append((context, watched))
         return watched

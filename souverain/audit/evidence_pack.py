@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from .chain import key_id, load_public_pem, public_pem  # the audit key's own helpers (same key)
 
 FORMAT = "souverain-evidence/1"
 CONTENT_MEMBERS = ("evidence.json", "report.pdf")
@@ -48,24 +49,6 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 def canonical_json(value: Any) -> bytes:
     """Sorted keys, no whitespace, UTF-8, no NaN: one text for one value (the audit chain's form)."""
     return _CANONICAL.encode(value).encode()
-
-
-def key_id(public_key: Ed25519PublicKey) -> str:
-    """The public key's fingerprint: the first 16 hex digits of the SHA-256 of its raw bytes (as chain.key_id)."""
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:16]
-
-
-def _public_pem(public_key: Ed25519PublicKey) -> str:
-    return public_key.public_bytes(serialization.Encoding.PEM,
-                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-
-
-def load_public_pem(pem: bytes) -> Ed25519PublicKey:
-    key = serialization.load_pem_public_key(pem)
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError("the public key is not an Ed25519 key")
-    return key
 
 
 def manifest_of(contents: Mapping[str, bytes], on: dt.date) -> bytes:
@@ -94,7 +77,7 @@ def write_pack(contents: Mapping[str, bytes], on: dt.date, private_key: Ed25519P
     manifest = manifest_of(contents, on)
     public = private_key.public_key()
     signature = canonical_json({
-        "algorithm": "Ed25519", "signed": MANIFEST, "key_id": key_id(public), "public_key": _public_pem(public),
+        "algorithm": "Ed25519", "signed": MANIFEST, "key_id": key_id(public), "public_key": public_pem(public),
         "signature": base64.b64encode(private_key.sign(manifest)).decode(),
     })
     return _zip([*((name, contents[name]) for name in CONTENT_MEMBERS), (MANIFEST, manifest), (SIGNATURE, signature)],

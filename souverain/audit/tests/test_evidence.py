@@ -258,7 +258,7 @@ def test_cli_build_then_verify_offline_without_django(ministry_estate, tmp_path)
     assert result.exit_code == 0, result.output
     assert pack.read_bytes() == evidence.build_pack(tenant=ministry_estate["paris"].tenant, on=ON, language="en")
     key = tmp_path / "key.pem"
-    key.write_text(evidence_pack._public_pem(keys.signing_key().public_key()))
+    key.write_text(evidence_pack.public_pem(keys.signing_key().public_key()))
     # A fresh interpreter with no settings: verify must not need (nor import) Django.
     script = ("import sys; from souverain.cli.main import main\n"
               "try:\n    main(['evidence', 'verify', sys.argv[1], '--public-key', sys.argv[2]])\n"

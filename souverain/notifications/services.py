@@ -159,29 +159,37 @@ def subscriptions_for(event: str, tenant: Tenant | None) -> list[Subscription]:
 
 
 def _may_see(user: Any, tenant: Tenant | None) -> bool:
-    membership = getattr(user, "membership", None)
-    if membership is None:
+    """Whether one of the user's memberships sees this tenant's events (one without a tenant sees all)."""
+    held = list(user.memberships.all())
+    if not held:
         return bool(user.is_superuser)
-    return membership.tenant_id is None or (tenant is not None and membership.tenant_id in lineage(tenant))
+    seen = set(lineage(tenant)) if tenant is not None else set()
+    return any(m.tenant_id is None or m.tenant_id in seen for m in held)
 
 
 def email_recipients(subscription: Subscription, tenant: Tenant | None, *,
                      tenant_users_only: bool = False) -> list[str]:
     """The addresses an e-mail subscription sends this tenant's event to (``tenant_users_only``: only the users
-    bound to the tenant or one above it)."""
+    bound to the tenant or one above it). A user with several memberships qualifies through any one of them that
+    has the subscription's role and tenant (both on the same membership)."""
     if subscription.email:
         return [subscription.email]
-    users = get_user_model().objects.filter(is_active=True).exclude(email="").select_related("membership")
+    users = get_user_model().objects.filter(is_active=True).exclude(email="").prefetch_related("memberships")
     if subscription.user_id:
         users = users.filter(pk=subscription.user_id)
-    if subscription.role:
-        users = users.filter(membership__role=subscription.role)
-    if subscription.tenant_id:
-        users = users.filter(membership__tenant_id=subscription.tenant_id)
     if not (subscription.user_id or subscription.role or subscription.tenant_id):
         return []  # nobody named: an empty filter must not mean "every user"
+    from souverain.tenancy.models import Membership
+
+    held = Membership.objects.all()
+    if subscription.role:
+        held = held.filter(role=subscription.role)
+    if subscription.tenant_id:
+        held = held.filter(tenant_id=subscription.tenant_id)
     if tenant_users_only and tenant is not None:
-        users = users.filter(membership__tenant_id__in=lineage(tenant))
+        held = held.filter(tenant_id__in=lineage(tenant))
+    if subscription.role or subscription.tenant_id or (tenant_users_only and tenant is not None):
+        users = users.filter(pk__in=held.values("user_id"))
     return [user.email for user in users.order_by("pk") if _may_see(user, tenant)]
 
 

@@ -6,7 +6,7 @@ Settings (environment, read in settings.py): ``SOUVERAIN_OIDC_ISSUER`` (discover
 (the ``aud`` the API requires of provider access tokens) and ``SOUVERAIN_OIDC_MAPPING`` (a YAML file) or the
 setting ``SOUVERAIN_OIDC_RULES`` (the same list, for tests). SSO is off while the issuer is empty.
 
-Rules, first match wins (order is priority, as a user holds one membership)::
+Rules, first match wins (order is priority: the claims give the user one membership)::
 
     rules:
       - claim: groups                 # a claim: a string or a list of strings

@@ -91,7 +91,12 @@ def provision(claims: dict[str, Any], decision: Decision, source: str) -> Any:
         identity.last_login = now
         identity.save(update_fields=["last_login"])
 
-    membership = Membership.objects.filter(user=user).first()
+    # The claims map to one membership (a user may hold others, granted locally): the one already at the rule's
+    # tenant, else the user's default (oldest) one, moved there, as when a user held a single membership.
+    held = Membership.objects.select_related("tenant").filter(user=user).order_by("pk")
+    membership = held.filter(tenant=decision.tenant).first() if decision.tenant is not None \
+        else held.filter(tenant__isnull=True).first()
+    membership = membership or held.first()
     before = {"role": membership.role, "tenant": membership.tenant.slug if membership.tenant_id else None} \
         if membership else None
     after = {"role": decision.rule.role, "tenant": decision.tenant.slug if decision.tenant else None}

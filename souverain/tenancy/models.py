@@ -4,13 +4,14 @@ Tenants form a tree at most five levels deep (``parent``; rules in tree.py, quer
 users see their node and the nodes below it, its tenant admins administer the nodes below it, and its defaults
 are inherited downwards, only ever made stricter (docs/organisation.md).
 
-A user has one ``Membership``: one role, at one node for tenant roles. Several memberships per user (a role at
-each of several nodes) is the planned next step, designed so that the rest of the code keeps reading one
-membership per request: ``Membership.user`` becomes a foreign key (unique with ``tenant``), one membership is the
-user's default, and a request acts with one at a time — the portal's switcher keeps the choice in the session,
-the API takes an optional ``X-Souverain-Tenant: <slug>`` header (refused without a membership there) — so that
-``permissions.membership_of(user)`` still returns one object. It waits for the code that reads
-``user.membership`` directly (notifications, tests) to go through ``membership_of``.
+A user has one or more ``Membership`` rows: a role at a node (tenant roles, bound auditors), or at most one
+role without a tenant (operators, unbound auditors); at most one per (user, tenant). A request acts with ONE of
+them at a time, as Keystone's project-scoped tokens do (a Keystone user holds role assignments on several
+projects and each token is scoped to one of them: docs.openstack.org/keystone/latest/admin/tokens-overview.html):
+the portal keeps the chosen membership in the session (the header's "act as" switcher, audited), the API takes an
+optional ``X-Souverain-Tenant: <slug>`` header (400 without a membership there), and without a choice the user's
+oldest membership is the default. ``permissions.membership_of(user)`` returns that active membership, so every
+check written for one membership per user keeps working unchanged.
 """
 
 from __future__ import annotations
@@ -137,14 +138,20 @@ class Tenant(ChangeLoggedModel):
 
 
 class Membership(ChangeLoggedModel):
-    """A user's single role, and for tenant roles the tenant they act for."""
+    """One of a user's roles, and for tenant roles (and bound auditors) the tenant it is held at."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
     tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="memberships")
 
     class Meta:
-        ordering = ["user__username"]
+        ordering = ["user__username", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="tenancy_membership_one_per_tenant"),
+            # NULLs are distinct in a unique index: the "at most one role without a tenant" rule needs its own.
+            models.UniqueConstraint(fields=["user"], condition=models.Q(tenant__isnull=True),
+                                    name="tenancy_membership_one_unbound"),
+        ]
 
     def __str__(self) -> str:
         scope = f" @ {self.tenant}" if self.tenant_id else ""

@@ -18,6 +18,8 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from souverain.core import events
@@ -47,16 +49,95 @@ OPERATOR_ONLY = Access(read=OPERATOR_ROLES | {Role.AUDITOR}, write=frozenset({Ro
 AUTHENTICATED_READ_ONLY = Access(read=ALL_ROLES)
 
 
+#: The API header choosing the membership a request acts with: a tenant's slug, or "-" for the membership
+#: without a tenant (an operator's, an unbound auditor's). Absent: the session's choice, else the default.
+TENANT_HEADER = "X-Souverain-Tenant"
+UNBOUND = "-"
+#: The portal's "act as" choice: the chosen membership's id, in the session.
+SESSION_KEY = "souverain_membership"
+
+
+class NoMembershipThere(Exception):
+    """The user holds no membership at the tenant a request names (the API answers 400)."""
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(slug)
+        self.slug = slug
+
+
+def memberships_of(user: Any) -> list[Membership]:
+    """Every membership of the user, oldest first (the first is the default one)."""
+    if user is None or not user.is_authenticated:
+        return []
+    return list(Membership.objects.select_related("tenant").filter(user=user).order_by("pk"))
+
+
 def membership_of(user: Any) -> Membership | None:
+    """The membership the user acts with in this request: the one chosen (``act_as``, ``use_session_choice``),
+    else the oldest. Every permission check reads this one, so a user with several memberships holds the rights
+    of one at a time (Keystone's project-scoped tokens: see models.py)."""
     if user is None or not user.is_authenticated:
         return None
     cached = getattr(user, "_souverain_membership", None)
     if cached is None:
-        cached = Membership.objects.select_related("tenant").filter(user=user).first()
+        cached = Membership.objects.select_related("tenant").filter(user=user).order_by("pk").first()
         if cached is None and user.is_superuser:
             cached = Membership(user=user, role=Role.OPERATOR_ADMIN)
         user._souverain_membership = cached
     return cached
+
+
+def act_as(user: Any, tenant_slug: str) -> Membership:
+    """Make the user's membership at this tenant (``UNBOUND``: the one without a tenant) the active one for the
+    rest of the request; ``NoMembershipThere`` when they hold none there."""
+    rows = Membership.objects.select_related("tenant").filter(user=user)
+    found = rows.filter(tenant__isnull=True).first() if tenant_slug == UNBOUND \
+        else rows.filter(tenant__slug=tenant_slug).first()
+    if found is None:
+        raise NoMembershipThere(tenant_slug)
+    user._souverain_membership = found
+    return found
+
+
+def use_session_choice(request: Any) -> None:
+    """Apply the portal's "act as" choice kept in the session (a membership id of this user); a choice that is
+    no longer the user's (the membership was removed) is forgotten and the default applies."""
+    session = getattr(request, "session", None)
+    user = getattr(request, "user", None)
+    if session is None or user is None or not user.is_authenticated:
+        return
+    chosen = session.get(SESSION_KEY)
+    if chosen is None:
+        return
+    found = Membership.objects.select_related("tenant").filter(user=user, pk=chosen).first() \
+        if isinstance(chosen, int) else None
+    if found is None:
+        session.pop(SESSION_KEY, None)
+        user._souverain_membership = None  # read again: the default
+        return
+    user._souverain_membership = found
+
+
+def switch(request: Any, membership_id: int) -> Membership | None:
+    """The portal's switcher: act with this membership of the user from now on (kept in the session); audited
+    (``tenancy.act_as``, naming the memberships before and after). None when it is not one of theirs."""
+    user = request.user
+    found = Membership.objects.select_related("tenant").filter(user=user, pk=membership_id).first()
+    if found is None:
+        return None
+    before = membership_of(user)
+    request.session[SESSION_KEY] = found.pk
+    user._souverain_membership = found
+    events.emit("tenancy.act_as", object_type="tenancy.membership", object_id=str(found.pk), object_repr=str(found),
+                username=user.get_username(),
+                data={"from": _describe(before), "to": _describe(found)})
+    return found
+
+
+def _describe(membership: Membership | None) -> dict[str, Any] | None:
+    if membership is None:
+        return None
+    return {"role": membership.role, "tenant": membership.tenant.slug if membership.tenant_id else None}
 
 
 def role_of(user: Any) -> str | None:
@@ -138,6 +219,17 @@ class RolePermission(BasePermission):
         if request.user is not None and request.user.is_authenticated:
             rebind_user(request.user.get_username())  # DRF has authenticated by now: changes name the real user
         access = access_of(view, request.method)
+        if request.user is not None and request.user.is_authenticated:
+            use_session_choice(request)
+            chosen = request.headers.get(TENANT_HEADER)
+            if chosen:
+                try:
+                    act_as(request.user, chosen.strip())
+                except NoMembershipThere as error:
+                    raise ValidationError({TENANT_HEADER: [
+                        _("You hold no membership at tenant “%(slug)s” (header %(header)s): name one of your "
+                          "tenants, or leave the header out to act with your default membership.")
+                        % {"slug": error.slug[:100], "header": TENANT_HEADER}]}) from None
         allowed = is_allowed(request.user, access, request.method)
         if not allowed:
             audit_denial(request, view)
@@ -172,6 +264,7 @@ class PortalAccessMixin(TenantScopedQuerysetMixin):
 
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
+        use_session_choice(request)
         if not is_allowed(request.user, access_of(self, request.method), request.method):
             audit_denial(request, self)
             raise PermissionDenied

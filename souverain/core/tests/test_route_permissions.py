@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from souverain.tenancy.permissions import Access
+from souverain.tenancy.permissions import Access, membership_of
 
 PUBLIC_ROUTES = {
     "healthz", "api/auth/token/", "login/", "logout/", "i18n/setlang/",
@@ -141,7 +141,7 @@ def _hidden_from(user: Any, obj: Any, access: Access) -> bool:
     cloud dedicated to other tenants (``dedicated_lookup``, where the permission layer has it)."""
     from souverain.tenancy.services import subtree_ids
 
-    tenant = user.membership.tenant_id
+    tenant = membership_of(user).tenant_id
     if tenant is None or obj is None:
         return False
     visible = subtree_ids(tenant)  # their node and the nodes below it in the organisation tree
@@ -260,7 +260,7 @@ def _foreign_rows(response: Any, model: type, user: Any, lookup: str) -> bool:
     from souverain.tenancy.services import subtree_ids
 
     ids = [row.get("id") for row in _rows(response.json()) if isinstance(row.get("id"), int)]
-    return model.objects.filter(pk__in=ids).exclude(**{f"{lookup}__in": subtree_ids(user.membership.tenant_id)}
+    return model.objects.filter(pk__in=ids).exclude(**{f"{lookup}__in": subtree_ids(membership_of(user).tenant_id)}
                                                     ).exists()
 
 
@@ -320,7 +320,7 @@ def test_every_route_enforces_roles_and_tenant_isolation(world, client, role_use
                 _has_lookup(model, access.tenant_lookup) else None
             for username in ROLES:
                 user = role_users[username]
-                role = user.membership.role
+                role = membership_of(user).role
                 response = clients[username].get(url)
                 allowed = role in access.read
                 if not allowed:
@@ -383,7 +383,7 @@ def _check_tree_relatives(route: str, callback: Any, access: Access, clients: di
         value = str(getattr(obj, lookup_field if lookup_field != "pk" else "pk"))
         url = "/" + re.sub(r"<(?:\w+:)?\w+>", value, re.sub(r"\(\?P<\w+>[^)]*\)", value, route))
         for username in [*READERS, "tenant-admin"]:
-            if role_users[username].membership.role not in access.read:
+            if membership_of(role_users[username]).role not in access.read:
                 continue
             response = clients[username].get(url)
             if response.status_code not in expected:
@@ -404,8 +404,8 @@ def _check_writes(url: str, obj: Any, callback: Any, clients: dict[str, Any] | N
     problems = []
     for username in ROLES:
         user = role_users[username]
-        scoped_home = user.membership.tenant_id == world["home"].pk
-        may_write = user.membership.role in write_access.write
+        scoped_home = membership_of(user).tenant_id == world["home"].pk
+        may_write = membership_of(user).role in write_access.write
         if obj is None:
             if not may_write:
                 response = clients[username].post(url, {}, format="json")
@@ -460,7 +460,7 @@ def test_the_django_admin_is_off_or_operator_admin_only_and_shows_no_token(world
             body = _body(response)
             if any(token in body for token in tokens):
                 problems.append(f"{username} sees an API token at {url}")
-            operator_admin = role_users[username].membership.role == "operator-admin"
+            operator_admin = membership_of(role_users[username]).role == "operator-admin"
             if response.status_code == 200 and not operator_admin and "id_password" not in body:
                 problems.append(f"{username} GET {url} → 200 (the admin is for operator admins only)")
     assert not problems, "\n".join(problems)

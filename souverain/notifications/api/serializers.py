@@ -40,7 +40,7 @@ class SubscriptionSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializ
         if own_tenant is not None:
             # A tenant user's choices (the browsable API's form too) name no other tenant nor its users.
             self.fields["tenant"].queryset = Tenant.objects.filter(pk=own_tenant.pk)
-            self.fields["user"].queryset = get_user_model().objects.filter(membership__tenant=own_tenant)
+            self.fields["user"].queryset = get_user_model().objects.filter(memberships__tenant=own_tenant).distinct()
 
     def get_has_secret(self, subscription: Subscription) -> bool:
         return bool(subscription.secret_encrypted)
@@ -58,7 +58,7 @@ class SubscriptionSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializ
             if value["role"] and value["role"] not in TENANT_ROLES:
                 raise serializers.ValidationError({"role": _("A tenant subscription names a tenant role.")})
             user = value["user"]
-            if user is not None and getattr(getattr(user, "membership", None), "tenant_id", None) != own_tenant.pk:
+            if user is not None and not user.memberships.filter(tenant=own_tenant).exists():
                 raise serializers.ValidationError({"user": _("This user is not a member of your tenant.")})
         channel = value["channel"]
         if channel == Channel.WEBHOOK and not value["url"]:

@@ -89,16 +89,29 @@ class TenantTreeSerializer(serializers.Serializer):
     children = serializers.ListField(child=serializers.DictField())
 
 
+class OwnMembershipSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    role = serializers.CharField()
+    tenant = serializers.CharField(allow_null=True)
+    active = serializers.BooleanField()
+
+
 class MeSerializer(serializers.Serializer):
+    """Who the caller is and the membership the request acted with (``role``, ``tenant``), with every
+    membership they hold (the ``X-Souverain-Tenant`` header or the portal's switcher chooses among them)."""
+
     username = serializers.CharField()
     role = serializers.CharField(allow_null=True)
     tenant = serializers.CharField(allow_null=True)
+    memberships = OwnMembershipSerializer(many=True)
 
 
 class MembershipSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
-    """A user's role, at a tenant for tenant roles. Creating one for a username that does not exist yet creates
-    the user (with ``password``, checked by the password rules, or none: they cannot log in until an operator sets
-    one): operators and tenant admins onboard members from the API, no Python shell."""
+    """One of a user's roles, at a tenant for tenant roles. A user holds one membership per tenant (and at most
+    one without a tenant); adding one for an existing username gives that user a role at one more node. Creating
+    one for a username that does not exist yet creates the user (with ``password``, checked by the password
+    rules, or none: they cannot log in until an operator sets one): operators and tenant admins onboard members
+    from the API, no Python shell."""
 
     username = serializers.CharField(max_length=150, source="user.username")
     # Operators and unbound auditors have no tenant.
@@ -130,10 +143,18 @@ class MembershipSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer
             if self.instance is not None and self.instance.user_id == request.user.pk:
                 raise serializers.ValidationError({"role": [_("You cannot change your own role.")]})
         username = attrs.get("user", {}).get("username")
+        user = self.instance.user if self.instance is not None \
+            else get_user_model().objects.filter(username=username).first()
+        if user is not None:
+            # Several memberships per user, one per tenant, and at most one without a tenant (models.py).
+            others = Membership.objects.filter(user=user).exclude(pk=self.instance.pk if self.instance else None)
+            if tenant is not None and others.filter(tenant=tenant).exists():
+                raise serializers.ValidationError({"username": [
+                    _("This user already has a membership at tenant “%(tenant)s”.") % {"tenant": tenant.slug}]})
+            if tenant is None and others.filter(tenant__isnull=True).exists():
+                raise serializers.ValidationError({"username": [
+                    _("This user already has a membership without a tenant (operator or auditor).")]})
         if self.instance is None:
-            user = get_user_model().objects.filter(username=username).first()
-            if user is not None and Membership.objects.filter(user=user).exists():
-                raise serializers.ValidationError({"username": [_("This user already has a membership.")]})
             if user is None and attrs.get("password"):
                 try:
                     validate_password(attrs["password"], get_user_model()(username=username))

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import django_filters
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -19,7 +20,14 @@ from souverain.core.roles import ALL_ROLES, Role
 
 from .. import services
 from ..models import Membership, Tenant
-from ..permissions import OPERATOR_ONLY, Access, TenantScopedQuerysetMixin, membership_of
+from ..permissions import (
+    OPERATOR_ONLY,
+    TENANT_HEADER,
+    Access,
+    TenantScopedQuerysetMixin,
+    membership_of,
+    memberships_of,
+)
 from .serializers import (
     MembershipSerializer,
     MeSerializer,
@@ -109,13 +117,25 @@ class TenantViewSet(TenantScopedQuerysetMixin, viewsets.ModelViewSet):
         return Response([node(root) for root in services.as_tree(tenants)])
 
 
+class MembershipFilterSet(django_filters.FilterSet):
+    username = django_filters.CharFilter(field_name="user__username", help_text="one user's memberships")
+    tenant = django_filters.CharFilter(field_name="tenant__slug")
+    role = django_filters.ChoiceFilter(choices=Role.choices)
+
+    class Meta:
+        model = Membership
+        fields = ["username", "tenant", "role"]
+
+
 class MembershipViewSet(TenantScopedQuerysetMixin, viewsets.ModelViewSet):
-    """Who has which role where. Operator admins manage every membership; a tenant admin those of their node and
-    the nodes below it (tenant roles and bound auditors only, never their own: see MembershipSerializer)."""
+    """Who has which role where; a user may hold one membership at each of several tenants (``?username=`` lists
+    one user's). Operator admins manage every membership; a tenant admin those of their node and the nodes below
+    it (tenant roles and bound auditors only, never their own: see MembershipSerializer)."""
 
     access = Access(read=OPERATOR_ONLY.read | {Role.TENANT_ADMIN}, write=TENANT_ROLES_WRITE, tenant_lookup="tenant")
     queryset = Membership.objects.select_related("user", "tenant")
     serializer_class = MembershipSerializer
+    filterset_class = MembershipFilterSet
     search_fields = ["user__username"]
 
     def perform_destroy(self, instance: Membership) -> None:
@@ -128,13 +148,19 @@ class MembershipViewSet(TenantScopedQuerysetMixin, viewsets.ModelViewSet):
 class MeView(APIView):
     access = Access(read=ALL_ROLES)
 
-    @extend_schema(responses=MeSerializer)
+    @extend_schema(responses=MeSerializer, parameters=[OpenApiParameter(
+        TENANT_HEADER, str, OpenApiParameter.HEADER, required=False,
+        description="Act with your membership at this tenant (slug; “-”: the one without a tenant). Every API "
+                    "route takes it; without it, your default (oldest) membership.")])
     def get(self, request: Request) -> Response:
         membership = membership_of(request.user)
+        active = membership.pk if membership else None
         return Response(MeSerializer({
             "username": request.user.get_username(),
             "role": membership.role if membership else None,
             "tenant": membership.tenant.slug if membership and membership.tenant_id else None,
+            "memberships": [{"id": m.pk, "role": m.role, "tenant": m.tenant.slug if m.tenant_id else None,
+                             "active": m.pk == active} for m in memberships_of(request.user)],
         }).data)
 
 

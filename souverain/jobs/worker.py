@@ -2,8 +2,11 @@
 
 Three daemon threads, so that none waits for another:
 
-- the worker runs queued jobs one after the other (a sync job itself runs its clouds in parallel threads). It
-  polls the job table, and ``wake()`` (called when a job is queued in this process) spares the wait;
+- the worker runs up to ``SOUVERAIN_WORKER_CONCURRENCY`` queued jobs at once (default 4), each in a thread of
+  its own pool, oldest first (a sync job itself runs its clouds in parallel threads). It polls the job table,
+  and ``wake()`` (called when a job is queued in this process, or one of its jobs ends) spares the wait. One at
+  a time was the old rule: twenty approved requests then waited for each other's servers to boot (each job
+  mostly waits on the cloud), and one long sync held every request behind it;
 - the scheduler fires the periodic entries of ``CELERY_BEAT_SCHEDULE`` - the same schedule Celery beat uses
   in scale mode, so both modes sync on the same rhythm. The entries only queue jobs;
 - the recovery timer recovers, every third of the job lease, the jobs whose worker died (this process's
@@ -22,6 +25,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -29,10 +33,13 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from . import services
+from .models import Job
 
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 2.0
+#: Jobs run at once by one process's worker, unless ``SOUVERAIN_WORKER_CONCURRENCY`` says otherwise.
+DEFAULT_CONCURRENCY = 4
 #: The beat entry that the recovery timer replaces in the in-process mode.
 RECOVERY_TASK = "souverain.jobs.tasks.recover_interrupted"
 
@@ -78,20 +85,63 @@ class _Loop(threading.Thread):
         self.join(timeout)
 
 
+def _next_queued(busy: set[int]) -> Job | None:
+    """The oldest queued job but those this worker already handed to its pool (not claimed yet)."""
+    if not busy:
+        return services.next_queued()
+    return Job.objects.filter(status=Job.Status.QUEUED).exclude(pk__in=busy).order_by("created", "id").first()
+
+
+def worker_concurrency() -> int:
+    """``SOUVERAIN_WORKER_CONCURRENCY``; 1 on an in-memory SQLite database (the tests'), whose shared cache makes a
+    connection fail at once, instead of waiting, while another one writes."""
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        return 1
+    return max(1, int(getattr(settings, "SOUVERAIN_WORKER_CONCURRENCY", DEFAULT_CONCURRENCY)))
+
+
 class InProcessWorker(_Loop):
-    def __init__(self, *, poll_interval: float = POLL_INTERVAL) -> None:
+    """Claims the oldest queued jobs while it has a free slot, and runs each in a thread of its pool."""
+
+    def __init__(self, *, poll_interval: float = POLL_INTERVAL, concurrency: int | None = None) -> None:
         super().__init__("souverain-worker", poll_interval)
+        self.concurrency = max(1, concurrency or worker_concurrency())
+        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="souverain-job")
+        self._guard = threading.Lock()
+        #: Jobs handed to the pool and not finished yet (claimed or about to be).
+        self.running: set[int] = set()
 
     def tick(self) -> bool:
-        job = services.next_queued()
+        with self._guard:
+            if len(self.running) >= self.concurrency:
+                return False  # a job's end wakes the loop
+            busy = set(self.running)
+        job = _next_queued(busy)
         if job is None:
             return False
-        try:
-            services.run_job(job.pk)
-        except services.RetryLater as exc:
-            log.info("job %s put back in the queue: %s", job.pk, exc)
-            self._stopped.wait(self.interval)  # do not spin on a busy lock
+        with self._guard:
+            self.running.add(job.pk)
+        self._pool.submit(self._run, job.pk)
         return True
+
+    def _run(self, job_id: int) -> None:
+        try:
+            services.run_job(job_id)
+        except services.RetryLater as exc:
+            log.info("job %s put back in the queue: %s", job_id, exc)
+            self._stopped.wait(self.interval)  # do not spin on a busy lock
+        except Exception:  # noqa: BLE001 - run_job records the handler's failures; this is the claim's or the DB's
+            log.exception("job %s: unexpected error", job_id)
+        finally:
+            close_old_connections()
+            connection.close()
+            with self._guard:
+                self.running.discard(job_id)
+            self.wake()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        super().stop(timeout)
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class Recovery(_Loop):
@@ -155,8 +205,11 @@ def _schedule() -> list[dict[str, Any]]:
     return entries
 
 
-def start_in_process_worker(*, poll_interval: float = POLL_INTERVAL, schedule: bool = True) -> InProcessWorker | None:
+def start_in_process_worker(*, poll_interval: float = POLL_INTERVAL, schedule: bool = True,
+                            concurrency: int | None = None) -> InProcessWorker | None:
     """Start the worker, the recovery timer and (with ``schedule``) the scheduler, once per process.
+
+    ``concurrency``: jobs run at once (default ``SOUVERAIN_WORKER_CONCURRENCY``).
 
     Returns the worker thread; None in scale mode (Celery runs the jobs).
     """
@@ -168,7 +221,7 @@ def start_in_process_worker(*, poll_interval: float = POLL_INTERVAL, schedule: b
             for helper in _helpers:
                 helper.stop()
             _helpers[:] = [Recovery(), *([Scheduler(_schedule())] if schedule else [])]
-            _worker = InProcessWorker(poll_interval=poll_interval)
+            _worker = InProcessWorker(poll_interval=poll_interval, concurrency=concurrency)
             for thread in (*_helpers, _worker):
                 thread.start()
         return _worker

@@ -251,6 +251,8 @@ SOUVERAIN_AUDIT_CHECKPOINT_INTERVAL = float(os.environ.get("SOUVERAIN_AUDIT_CHEC
 CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {"task": "souverain.audit.tasks.checkpoint",
                                             "schedule": SOUVERAIN_AUDIT_CHECKPOINT_INTERVAL}
 SOUVERAIN_SYNC_AT_START = _env_bool("SOUVERAIN_SYNC_AT_START", True)
+# Jobs the embedded worker runs at once (threads of one process; each provisioning job mostly waits on its cloud).
+SOUVERAIN_WORKER_CONCURRENCY = int(os.environ.get("SOUVERAIN_WORKER_CONCURRENCY", "4"))
 # Per-cloud locks: Redis in scale mode (this URL, else the broker's when it is Redis), lease rows otherwise.
 SOUVERAIN_LOCK_URL = os.environ.get("SOUVERAIN_LOCK_URL", "")
 SOUVERAIN_SYNC_LOCK_WAIT = float(os.environ.get("SOUVERAIN_SYNC_LOCK_WAIT", "1800"))

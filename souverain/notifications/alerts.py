@@ -165,7 +165,7 @@ def check_violations(now: dt.datetime | None = None) -> list[Notification]:
         label = getattr(resource, "name", "") or str(resource.pk)
         subject = {"en": f"Critical violation: {label} ({violation.rule}) in {where}",
                    "fr": f"Violation critique : {label} ({violation.rule}) dans {where}"}
-        body = {"en": violation.message, "fr": violation.reason.get("message_fr") or violation.message}
+        body = {"en": violation.message, "fr": violation.message_fr}
         payload = {"violation": violation.pk, "rule": violation.rule, "resource": resource.pk,
                    "cloud": violation.region.cloud.slug, "region": violation.region.slug,
                    "first_seen": violation.first_seen.isoformat()}

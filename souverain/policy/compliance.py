@@ -10,10 +10,13 @@ query, the classes are few). A resource is classified by its tags and by its ``s
 where its kind keeps them (``labels_at``: Nova/Cinder metadata, Glance image properties): the database
 extracts those keys alone, so servers whose other metadata differ still share a class.
 
-The violations of every class are then written for all of its resources in ONE set-based statement
-(INSERT … SELECT … JOIN … ON CONFLICT), so a pass over a million resources costs a few queries, not a million.
-A violation stays open (``last_seen`` refreshed) while a pass finds it, and is resolved by the first pass that
-covers its resource and no longer finds it.
+Each distinct denial of a class (rule, severity, message and reasons in both languages, facts, source) is
+stored once, as a ``Denial`` keyed by its content hash; a violation references it. The violations of every
+class are then written for all of its resources in ONE set-based statement (INSERT … SELECT … JOIN), which
+copies ids, not text, so a pass over a million resources costs a few queries, not a million, and a violation
+row is a few integers. A violation stays open while a pass finds it, and is resolved by the first pass that
+covers its resource and no longer finds it. Whether an open violation changed is an integer compare
+(``denial_id``): a pass whose classes decide as before writes nothing.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from django.utils.translation import gettext
 from souverain.inventory.kinds import DATA_KINDS, KINDS
 
 from . import placement
-from .models import CompliancePass, Violation
+from .models import CompliancePass, Denial, Violation, denial_hash, french_message
 from .workloads import from_tags, merge
 
 # Severity of a denial by pack; operators' own rules ("custom.*") are medium unless they say otherwise.
@@ -191,7 +194,8 @@ def evaluate(*, resource_ids: Iterable[int] | None = None, on: dt.date | None = 
                             date=on, policy_version=engine.policy_set.version)
     with _scope_table(scope) as within:  # an empty scope: every statement below finds nothing
         classes = _classes(within)
-        denials: list[tuple[int, int | None, str, str, str, str, str, str]] = []
+        found: list[tuple[int, int | None, str, str, str, str, str]] = []  # ... rule, severity, denial hash
+        contents: dict[str, tuple[str, str, str, list[dict[str, Any]]]] = {}  # hash -> (rule, severity, ...)
         for region_id, tenant_id, tags, labels in classes:
             case = cases.get(region_keys.get(region_id, ""))
             if case is None:
@@ -208,8 +212,13 @@ def evaluate(*, resource_ids: Iterable[int] | None = None, on: dt.date | None = 
                 message = " ".join(e["message"] for e in entries)[:4000]
                 severity = max((severity_of(rule, e["facts"]) for e in entries),
                                key=["medium", "high", "critical"].index)
-                denials.append((region_id, tenant_id, tags, labels, rule, severity, message,
-                                json.dumps(entries, default=str)))
+                # Through JSON once, so that the hash is of what the database gives back (str for dates...).
+                entries = json.loads(json.dumps(entries, default=str))
+                digest = denial_hash(rule, severity, message, entries)
+                contents.setdefault(digest, (rule, severity, message, entries))
+                found.append((region_id, tenant_id, tags, labels, rule, severity, digest))
+        ids = denial_ids(contents)
+        denials = [(*row[:6], ids[row[6]]) for row in found]
         record.classes = len(classes)
 
         with transaction.atomic():
@@ -223,13 +232,33 @@ def evaluate(*, resource_ids: Iterable[int] | None = None, on: dt.date | None = 
     return record
 
 
+def denial_ids(contents: dict[str, tuple[str, str, str, Any]]) -> dict[str, int]:
+    """The ids of these denials (content hash -> (rule, severity, message, reason)), inserting the new ones:
+    a few thousand rows at most, whatever the number of resources."""
+    hashes = sorted(contents)
+    ids: dict[str, int] = {}
+    for start in range(0, len(hashes), 2000):  # under SQLite's limit of parameters in a statement
+        chunk = hashes[start:start + 2000]
+        ids.update(Denial.objects.filter(hash__in=chunk).values_list("hash", "id"))
+    missing = [digest for digest in hashes if digest not in ids]
+    if missing:
+        Denial.objects.bulk_create(
+            [Denial(hash=digest, rule=rule, severity=severity, message=message, reason=reason,
+                    message_fr=french_message(message, reason))
+             for digest in missing for rule, severity, message, reason in [contents[digest]]],
+            ignore_conflicts=True, batch_size=500)  # another pass may insert the same denial at the same time
+        for start in range(0, len(missing), 2000):
+            ids.update(Denial.objects.filter(hash__in=missing[start:start + 2000]).values_list("hash", "id"))
+    return ids
+
+
 def _write(denials: list[tuple], started: dt.datetime, within: Callable[[str], str]) -> int:
     """Apply a pass's findings as set differences; returns how many violations it resolved.
 
-    Found = live resources joined to their class's denials (one statement). Then: open violations no longer
-    found are resolved; found ones not yet open are inserted; open ones whose text changed are refreshed.
-    Unchanged open violations are not rewritten, so a steady-state pass over a million resources writes
-    almost nothing.
+    Found = live resources joined to their class's denial ids (one statement; integers, no text). Then: open
+    violations no longer found are resolved; found ones not yet open are inserted; open ones whose denial
+    changed are pointed at the new one. Unchanged open violations are not rewritten, so a steady-state pass
+    over a million resources writes nothing.
     """
     postgres = connection.vendor == "postgresql"
     # Raw SQL gets the datetime in the form the ORM stores it (SQLite keeps naive UTC text).
@@ -240,15 +269,15 @@ def _write(denials: list[tuple], started: dt.datetime, within: Callable[[str], s
         for table in ("souverain_denial", "souverain_found"):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE TEMP TABLE souverain_denial (region_id bigint, tenant_id bigint, tags {json_type},"
-                       f" labels {json_type}, rule varchar(120), severity varchar(10), message text,"
-                       f" reason {json_type})")
+                       f" labels {json_type}, rule varchar(120), severity varchar(10), denial_id bigint)")
         if denials:
-            cursor.executemany(f"INSERT INTO souverain_denial VALUES (%s, %s, {cast}, {cast}, %s, %s, %s, {cast})",
-                               denials)
+            cursor.executemany(f"INSERT INTO souverain_denial VALUES (%s, %s, {cast}, {cast}, %s, %s, %s)", denials)
+        if postgres:
+            cursor.execute("ANALYZE souverain_denial")
         # Equality on COALESCE (not IS NOT DISTINCT FROM) so that PostgreSQL can hash-join.
         cursor.execute(
             "CREATE TEMP TABLE souverain_found AS"
-            " SELECT r.id AS resource_id, r.tenant_id, r.region_id, d.rule, d.severity, d.message, d.reason"
+            " SELECT r.id AS resource_id, r.tenant_id, r.region_id, d.rule, d.severity, d.denial_id"
             " FROM inventory_resource r JOIN souverain_denial d ON r.region_id = d.region_id"
             " AND COALESCE(r.tenant_id, 0) = COALESCE(d.tenant_id, 0) AND r.tags = d.tags"
             f" AND {_labels('r')} = d.labels"
@@ -265,18 +294,17 @@ def _write(denials: list[tuple], started: dt.datetime, within: Callable[[str], s
         )
         resolved = cursor.rowcount
         cursor.execute(
-            "INSERT INTO policy_violation (resource_id, tenant_id, region_id, rule, severity, message, reason,"
+            "INSERT INTO policy_violation (resource_id, tenant_id, region_id, rule, severity, denial_id,"
             " first_seen, last_seen, resolved_at)"
-            " SELECT f.resource_id, f.tenant_id, f.region_id, f.rule, f.severity, f.message, f.reason, %s, %s, NULL"
+            " SELECT f.resource_id, f.tenant_id, f.region_id, f.rule, f.severity, f.denial_id, %s, %s, NULL"
             " FROM souverain_found f WHERE NOT EXISTS (SELECT 1 FROM policy_violation v"
             " WHERE v.resolved_at IS NULL AND v.resource_id = f.resource_id AND v.rule = f.rule)",
             [stamp, stamp],
         )
-        changed = "v.message <> f.message OR v.severity <> f.severity"
         cursor.execute(
-            "UPDATE policy_violation AS v SET severity = f.severity, message = f.message, reason = f.reason,"
-            f" last_seen = %s FROM souverain_found f WHERE v.resolved_at IS NULL AND v.resource_id = f.resource_id"
-            f" AND v.rule = f.rule AND ({changed})",
+            "UPDATE policy_violation AS v SET severity = f.severity, denial_id = f.denial_id, last_seen = %s"
+            " FROM souverain_found f WHERE v.resolved_at IS NULL AND v.resource_id = f.resource_id"
+            " AND v.rule = f.rule AND v.denial_id <> f.denial_id",
             [stamp],
         )
         for table in ("souverain_denial", "souverain_found"):

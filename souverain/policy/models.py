@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -71,8 +76,70 @@ class PolicyActivation(models.Model):
         return f"{self.version} activated"
 
 
+def denial_hash(rule: str, severity: str, message: str, reason: Any) -> str:
+    """The content hash that makes a ``Denial`` unique: sha256 of its canonical JSON."""
+    text = json.dumps([rule, severity, message, reason], sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def french_message(message: str, reason: Any) -> str:
+    """The French text of a denial: its entries' ``message_fr`` joined as the English ones are."""
+    if isinstance(reason, dict):
+        return str(reason.get("message_fr") or message)
+    if isinstance(reason, list) and reason:
+        texts = [str(e.get("message_fr") or e.get("message") or "") for e in reason if isinstance(e, dict)]
+        if any(texts):
+            return " ".join(t for t in texts if t)[:4000]
+    return message
+
+
+class Denial(models.Model):
+    """One distinct denial — what a rule says about a class of resources — stored once and referenced by every
+    violation that carries it (a million violations share a few thousand denials). Never changed once
+    written: different text is a different row (``hash`` is the content hash)."""
+
+    hash = models.CharField(max_length=64, unique=True)
+    rule = models.CharField(max_length=120)
+    severity = models.CharField(max_length=10)
+    message = models.TextField()
+    message_fr = models.TextField(blank=True)
+    reason = models.JSONField(default=dict, help_text=_("The rule's facts and source"))
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message[:60]}"
+
+    @classmethod
+    def for_text(cls, rule: str, severity: str, message: str, reason: Any) -> Denial:
+        """The denial with this content, created if new."""
+        digest = denial_hash(rule, severity, message, reason)
+        denial, _created = cls.objects.get_or_create(hash=digest, defaults={
+            "rule": rule, "severity": severity, "message": message, "reason": reason,
+            "message_fr": french_message(message, reason)})
+        return denial
+
+
+class ViolationQuerySet(models.QuerySet):
+    def bulk_create(self, objs: Iterable[Violation], *args: Any, **kwargs: Any) -> list[Violation]:
+        objs = list(objs)
+        for obj in objs:
+            obj._attach_denial()
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class ViolationManager(models.Manager.from_queryset(ViolationQuerySet)):  # type: ignore[misc]
+    """Violations come with their denial: every reader of ``message`` and ``reason`` gets them in one query."""
+
+    def get_queryset(self) -> ViolationQuerySet:
+        return super().get_queryset().select_related("denial")
+
+
 class Violation(models.Model):
-    """An inventoried resource that a rule denies where it is: open until a pass no longer finds it."""
+    """An inventoried resource that a rule denies where it is: open until a pass no longer finds it.
+
+    Its text lives in the ``Denial`` it references (``message``, ``message_fr`` and ``reason`` read through
+    it). ``Violation(message=…, reason=…)`` (create, bulk_create) still works: the denial with that content is
+    found or created when the violation is saved."""
 
     class Severity(models.TextChoices):
         CRITICAL = "critical", _("Critical")
@@ -86,14 +153,15 @@ class Violation(models.Model):
     region = models.ForeignKey("estate.Region", on_delete=models.CASCADE, related_name="violations")
     rule = models.CharField(max_length=120)
     severity = models.CharField(max_length=10, choices=Severity.choices)
-    message = models.TextField()
-    reason = models.JSONField(default=dict, help_text=_("The rule's facts and source"))
+    denial = models.ForeignKey(Denial, on_delete=models.PROTECT, related_name="violations", db_index=False)
     first_seen = models.DateTimeField()
-    # When a pass last changed it (opened it, or its reasons changed). Passes that merely confirm an open
+    # When a pass last changed it (opened it, or its denial changed). Passes that merely confirm an open
     # violation do not rewrite it — that keeps a steady-state pass over a million resources cheap; the latest
     # CompliancePass covering the resource is when it was last confirmed.
     last_seen = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ViolationManager()
 
     class Meta:
         ordering = ["-last_seen", "id"]
@@ -111,8 +179,33 @@ class Violation(models.Model):
             models.Index(fields=["-last_seen", "id"], name="policy_violation_last_seen"),
         ]
 
+    def __init__(self, *args: Any, message: str | None = None, reason: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._text = None if message is None and reason is None else (message or "", {} if reason is None else reason)
+
     def __str__(self) -> str:
         return f"{self.rule} on {self.resource_id}"
+
+    def _attach_denial(self) -> None:
+        if self._text is not None and self.denial_id is None:
+            self.denial = Denial.for_text(self.rule, self.severity, *self._text)
+        self._text = None
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self._attach_denial()
+        super().save(*args, **kwargs)
+
+    @property
+    def message(self) -> str:
+        return self._text[0] if self._text is not None else self.denial.message
+
+    @property
+    def message_fr(self) -> str:
+        return french_message(*self._text) if self._text is not None else self.denial.message_fr
+
+    @property
+    def reason(self) -> Any:
+        return self._text[1] if self._text is not None else self.denial.reason
 
 
 class CompliancePass(models.Model):

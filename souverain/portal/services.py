@@ -352,7 +352,7 @@ def rule_page(name: str, user: Any) -> dict[str, Any] | None:
     prefix = f"custom.{policy_name}." if policy else f"{name}."
     queryset = scope_queryset(open_violations(), user, VIOLATION_ACCESS).filter(rule__startswith=prefix)
     return {"name": name, "pack": pack, "policy": policy, "versions": versions,
-            "violations": list(queryset.select_related("resource").defer("resource__attrs", "reason")[:100]),
+            "violations": list(queryset.select_related("resource").defer("resource__attrs", "denial__reason")[:100]),
             "violation_count": queryset.count()}
 
 

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from souverain.core.api import RejectUnknownFieldsMixin
@@ -76,6 +77,9 @@ class ViolationSerializer(serializers.ModelSerializer):
     resource_name = serializers.CharField(source="resource.name", read_only=True)
     resource_kind = serializers.CharField(source="resource.kind", read_only=True)
     resource_external_id = serializers.CharField(source="resource.external_id", read_only=True)
+    # The text lives in the violation's Denial (stored once for every violation that carries it).
+    message = serializers.CharField(source="denial.message", read_only=True)
+    reason = serializers.JSONField(source="denial.reason", read_only=True, help_text=_("The rule's facts and source"))
 
     class Meta:
         model = Violation

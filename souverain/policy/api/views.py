@@ -128,10 +128,10 @@ class ViolationViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet)
     """Violations found by compliance passes; tenant users see their tenant's only. ``?open=true`` for open ones."""
 
     access = VIOLATION_ACCESS
-    queryset = Violation.objects.select_related("tenant", "region__cloud", "resource")
+    queryset = Violation.objects.select_related("tenant", "region__cloud", "resource", "denial")
     serializer_class = serializers.ViolationSerializer
     filterset_class = ViolationFilterSet
-    search_fields = ["rule", "message", "resource__name"]
+    search_fields = ["rule", "denial__message", "resource__name"]
     # A million resources carry as many violations: the total is counted up to a cap, and cursors page.
     pagination_class = CappedCountPagination
     ordering_fields = ["severity", "last_seen", "first_seen", "rule"]

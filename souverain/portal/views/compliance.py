@@ -41,7 +41,8 @@ class ComplianceView(PortalAccessMixin, RoleContextMixin, TemplateView):
         context.update(services.compliance_overview(user))
         scoped = scope_queryset(Violation.objects.filter(resolved_at__isnull=True), user, self.access)
         filterset = PortalViolationFilterSet(self.request.GET or None, queryset=scoped, user=user)
-        rows = filterset.qs.select_related("tenant", "region__cloud", "resource").defer("reason", "resource__attrs")
+        rows = filterset.qs.select_related("tenant", "region__cloud", "resource").defer("denial__reason",
+                                                                                         "resource__attrs")
         membership = membership_of(user)
         table = ViolationTable(rows, show_tenant=not (membership and membership.tenant_id))
         RequestConfig(self.request, paginate={"per_page": 50, "paginator_class": KeysPaginator}).configure(table)

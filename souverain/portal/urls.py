@@ -32,6 +32,7 @@ pages = [
     path("sync/jobs/", sync.SyncJobsView.as_view(), name="sync-jobs"),
     path("password/", account.PasswordChangeView.as_view(), name="password"),
     path("tokens/", account.TokensView.as_view(), name="tokens"),
+    path("act-as/", account.ActAsView.as_view(), name="act-as"),
     path("history/", account.HistoryView.as_view(), name="history"),
     path("notifications/", NotificationsView.as_view(), name="notifications"),
     path("tenants/", TenantTreeView.as_view(), name="tenants"),

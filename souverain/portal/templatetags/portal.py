@@ -14,7 +14,7 @@ from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from souverain.core.roles import Role
-from souverain.tenancy.permissions import Access, is_allowed, membership_of
+from souverain.tenancy.permissions import Access, is_allowed, membership_of, memberships_of
 
 register = template.Library()
 
@@ -72,8 +72,24 @@ def role_label(request: Any) -> str:
     membership = membership_of(getattr(request, "user", None))
     if membership is None:
         return ""
+    return _membership_label(membership)
+
+
+def _membership_label(membership: Any) -> str:
     label = str(Role(membership.role).label) if membership.role in Role.values else membership.role
     return f"{label} · {membership.tenant}" if membership.tenant_id else label
+
+
+@register.simple_tag
+def acting_choices(request: Any) -> list[dict[str, Any]]:
+    """The header's "act as" switcher: the user's memberships (none shown for a user who holds only one)."""
+    user = getattr(request, "user", None)
+    held = memberships_of(user)
+    if len(held) < 2:
+        return []
+    active = membership_of(user)
+    return [{"id": m.pk, "label": _membership_label(m), "active": active is not None and m.pk == active.pk}
+            for m in held]
 
 
 @cache
@@ -167,9 +183,9 @@ def vendor_access(value: str | None) -> str:
 
 @register.filter
 def cloud_kind(value: str | None) -> str:
-    from souverain.estate.models import Cloud
+    from souverain.estate import cloudkinds
 
-    return str(Cloud.Kind(value).label) if value in Cloud.Kind.values else (value or "")
+    return cloudkinds.label(value or "")
 
 
 @register.filter

@@ -17,14 +17,14 @@ from django.shortcuts import redirect
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.views.generic import TemplateView
+from django.views.generic import TemplateView, View
 
 from souverain.core import tokens as api_tokens
 from souverain.core.auth import must_change_password, password_changed
 from souverain.core.models import ApiToken, ObjectChange
 from souverain.core.roles import ALL_ROLES, Role
 from souverain.tenancy.api.account import CHANGE_HISTORY, OWN_TOKENS, ObjectChangeFilterSet, tokens_visible_to
-from souverain.tenancy.permissions import Access, PortalAccessMixin, role_of, scope_queryset
+from souverain.tenancy.permissions import Access, PortalAccessMixin, role_of, scope_queryset, switch
 
 from .base import RoleContextMixin
 
@@ -48,6 +48,27 @@ class PasswordChangeView(PortalAccessMixin, RoleContextMixin, auth_views.Passwor
         password_changed(self.request.user)  # the forced change (first login with a one-time password) is done
         messages.success(self.request, _("Your password has been changed."))
         return response
+
+
+class ActAsView(PortalAccessMixin, View):
+    """The header's "act as" switcher (POST only): act with another of one's memberships from now on (kept in the
+    session; audited as ``tenancy.act_as``). Only one's own memberships: any other id is a 404."""
+
+    access = OWN_ACCOUNT
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        raw = request.POST.get("membership", "")
+        found = switch(request, int(raw)) if raw.isdigit() and len(raw) < 19 else None
+        if found is None:
+            raise Http404("no such membership")
+        role = str(Role(found.role).label) if found.role in Role.values else found.role
+        if found.tenant_id:
+            messages.success(request, _("You now act as %(role)s at %(tenant)s.") % {"role": role,
+                                                                                    "tenant": found.tenant})
+        else:
+            messages.success(request, _("You now act as %(role)s.") % {"role": role})
+        return redirect("portal:overview")  # the page one was on may not exist for the new membership
 
 
 class TokensView(PortalAccessMixin, RoleContextMixin, TemplateView):

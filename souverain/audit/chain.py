@@ -18,7 +18,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +65,25 @@ def record_canonical(record: Mapping[str, Any], data_text: str | None = None) ->
 
 def record_hash(record: Mapping[str, Any], data_text: str | None = None) -> str:
     return hashlib.sha256(record_canonical(record, data_text)).hexdigest()
+
+
+# The canonical form written out field by field, for verify's fast path (10 M records: a dict and an encoder call
+# per record cost more than everything else together). The same string escaper as the encoder above
+# (``ensure_ascii=False``), the same key order (sorted: checked on import), so the same bytes: a test compares
+# the two on awkward values.
+_escape = json.encoder.encode_basestring
+assert tuple(sorted(RECORD_FIELDS)) == ("action", "data", "object_id", "object_repr", "object_type", "prev_hash",
+                                        "request_id", "seq", "source", "time", "username")
+
+
+def record_canonical_text(seq: str, time: str, username: str, source: str, request_id: str, action: str,
+                          object_type: str, object_id: str, object_repr: str, data_text: str, prev_hash: str) -> bytes:
+    """``record_canonical`` from the fields as text (``seq`` as its decimal digits, ``data_text`` canonical JSON),
+    in the order of ``RECORD_FIELDS``: the order of the columns a row comes in."""
+    e = _escape
+    return (f'{{"action":{e(action)},"data":{data_text},"object_id":{e(object_id)},"object_repr":{e(object_repr)},'
+            f'"object_type":{e(object_type)},"prev_hash":{e(prev_hash)},"request_id":{e(request_id)},"seq":{seq},'
+            f'"source":{e(source)},"time":{e(time)},"username":{e(username)}}}').encode()
 
 
 def checkpoint_canonical(checkpoint: Mapping[str, Any]) -> bytes:
@@ -262,6 +281,29 @@ class Verifier:
         self.expected_seq = max(self.expected_seq, seq + 1)
         report.last_seq = seq
         report.head_hash = record["hash"]
+
+    def feed_text_rows(self, rows: Iterable[Sequence[str]]) -> None:
+        """Feed rows of text: the ``RECORD_FIELDS`` in order (``seq`` as digits, ``data`` as its canonical JSON
+        text), then the stored ``hash``. A record whose hash checks and that follows its predecessor in seq and
+        hash, and that no checkpoint starts or ends on, only moves the state on; any other goes through ``feed``,
+        which says what is wrong (the same report, many times faster)."""
+        canonical, sha256, feed = record_canonical_text, hashlib.sha256, self.feed
+        heads, starts, report = self.heads, self.starts, self.report
+        for row in rows:
+            seq_text, prev_hash, stored = row[0], row[10], row[11]
+            seq = int(seq_text)
+            if (seq != self.expected_seq or prev_hash != self.prev_hash or seq in heads or seq in starts
+                    or sha256(canonical(*row[:11])).hexdigest() != stored):
+                fields = dict(zip(RECORD_FIELDS, row, strict=False))
+                fields["seq"], fields["data"], fields["hash"] = seq, None, stored
+                feed(fields, row[9])
+                continue
+            report.records += 1
+            if report.first_seq is None:
+                report.first_seq = seq
+            self.prev_prev_hash, self.prev_hash = self.prev_hash, stored
+            self.prev_seq, self.prev_moved_from, self.expected_seq = seq, None, seq + 1
+            report.last_seq, report.head_hash = seq, stored
 
     @staticmethod
     def _written_as(record: Mapping[str, Any], data_text: str | None) -> int | None:

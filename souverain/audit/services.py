@@ -253,6 +253,71 @@ def verify(start: Any = None, end: Any = None) -> chain.Report:
         last = queryset.order_by("-seq").values_list("seq", flat=True).first() or 0
         checkpoints = checkpoints.filter(last_seq__lte=last)
     verifier = chain.Verifier(keys.signing_key().public_key(), [checkpoint_fields(cp) for cp in checkpoints], anchor)
-    for fields, data_text, _ in _rows(queryset):
-        verifier.feed(fields, data_text)
+    if first is None:
+        return verifier.finish()
+    if queryset.db and connections[queryset.db].vendor == "postgresql":
+        last = queryset.order_by("-seq").values_list("seq", flat=True).first()
+        verifier.feed_text_rows(_copy_rows(queryset.db, first[0], last))
+    else:
+        for fields, data_text, _ in _rows(queryset):
+            verifier.feed(fields, data_text)
     return verifier.finish()
+
+
+#: Bytes read from a COPY stream before its complete lines are split.
+COPY_BLOCK = 1 << 20
+_COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
+def _copy_unescape(value: str) -> str:
+    """A field of PostgreSQL's COPY text format as it was stored (backslash escapes; our columns are NOT NULL)."""
+    if "\\" not in value:
+        return value
+    out, i = [], 0
+    while i < len(value):
+        char = value[i]
+        if char != "\\" or i + 1 == len(value):
+            out.append(char)
+            i += 1
+            continue
+        code = value[i + 1]
+        if code in "01234567":
+            j = i + 1
+            while j < len(value) and j < i + 4 and value[j] in "01234567":
+                j += 1
+            out.append(chr(int(value[i + 1:j], 8)))
+            i = j
+            continue
+        out.append(_COPY_ESCAPES.get(code, code))
+        i += 2
+    return "".join(out)
+
+
+def _copy_rows(using: str, first: int, last: int) -> Iterator[list[str]]:
+    """The records seq ``first``..``last`` in seq order, as text fields (``RECORD_FIELDS`` then ``hash``), streamed
+    by ``COPY … TO STDOUT``: no per-row objects, no datetime parsing, memory flat (one block at a time). The
+    time comes formatted by the server as the canonical form has it (UTC, microseconds, ``Z``)."""
+    table = connections[using].ops.quote_name(AuditRecord._meta.db_table)
+    sql = ("COPY (SELECT seq, to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), username, "
+           "source, request_id, action, object_type, object_id, object_repr, data, prev_hash, hash "
+           f"FROM {table} WHERE seq BETWEEN {int(first)} AND {int(last)} ORDER BY seq) TO STDOUT")
+    with connections[using].cursor() as cursor, cursor.copy(sql) as copy:
+        blocks: list[bytes] = []
+        size = 0
+        for block in copy:
+            blocks.append(bytes(block))
+            size += len(block)
+            if size < COPY_BLOCK:
+                continue
+            pending = b"".join(blocks)
+            cut = pending.rfind(b"\n") + 1
+            yield from _split_copy(pending[:cut].decode())
+            blocks, size = [pending[cut:]], len(pending) - cut
+        yield from _split_copy(b"".join(blocks).decode())
+
+
+def _split_copy(text: str) -> Iterator[list[str]]:
+    for line in text.split("\n"):
+        if line:
+            fields = line.split("\t")
+            yield [_copy_unescape(f) for f in fields] if "\\" in line else fields

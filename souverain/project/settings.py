@@ -250,6 +250,11 @@ CELERY_BEAT_SCHEDULE["jobs-recovery"] = {"task": "souverain.jobs.tasks.recover_i
 SOUVERAIN_AUDIT_CHECKPOINT_INTERVAL = float(os.environ.get("SOUVERAIN_AUDIT_CHECKPOINT_INTERVAL", "3600"))
 CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {"task": "souverain.audit.tasks.checkpoint",
                                             "schedule": SOUVERAIN_AUDIT_CHECKPOINT_INTERVAL}
+# Each record and checkpoint also to syslog after its commit (souverain/audit/syslog_export.py): udp://host:514,
+# tcp://host:514 or unix:///dev/log; empty: off. A full queue drops (counted, audited), never blocks a write.
+SOUVERAIN_AUDIT_SYSLOG = os.environ.get("SOUVERAIN_AUDIT_SYSLOG", "")
+SOUVERAIN_AUDIT_SYSLOG_FACILITY = os.environ.get("SOUVERAIN_AUDIT_SYSLOG_FACILITY", "authpriv")
+SOUVERAIN_AUDIT_SYSLOG_QUEUE = int(os.environ.get("SOUVERAIN_AUDIT_SYSLOG_QUEUE", "10000"))
 SOUVERAIN_SYNC_AT_START = _env_bool("SOUVERAIN_SYNC_AT_START", True)
 # Jobs the embedded worker runs at once (threads of one process; each provisioning job mostly waits on its cloud).
 SOUVERAIN_WORKER_CONCURRENCY = int(os.environ.get("SOUVERAIN_WORKER_CONCURRENCY", "4"))

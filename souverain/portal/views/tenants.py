@@ -1,8 +1,10 @@
 """The organisation tree in the portal: the tree the reader may see (their node and the nodes below it; operators:
 all), with members and resources per node; a node's page with its effective defaults, children and members; and,
-for operator admins and a node's tenant admins, delegated administration: create a child, add a member, change a
-member's role. The forms are validated by the API's serializers and go through the same services, so the portal
-and the API accept and refuse the same things (depth, cycles, stricter-only defaults, subtree scope).
+for operator admins and a node's tenant admins, delegated administration: create a child, add a member (an
+existing user gets one more membership: a user may belong to several nodes with different roles), change a
+member's role, remove a membership; each member's memberships elsewhere are listed, as far as the reader may see
+them. The forms are validated by the API's serializers and go through the same services, so the portal and the
+API accept and refuse the same things (depth, cycles, stricter-only defaults, subtree scope).
 
 Quotas and usage per node: the provisioning app owns them; ``node_figures`` is the one hook where the tree page
 will show them once it exposes a per-tenant reading (see the comment there)."""
@@ -24,9 +26,9 @@ from souverain.policy.services import tenant_layer
 from souverain.policy.workloads import merge
 from souverain.tenancy import services
 from souverain.tenancy.api.serializers import MembershipSerializer, TenantSerializer
-from souverain.tenancy.api.views import TenantViewSet
+from souverain.tenancy.api.views import MembershipViewSet, TenantViewSet
 from souverain.tenancy.models import Membership, Tenant
-from souverain.tenancy.permissions import PortalAccessMixin, is_allowed, scope_queryset
+from souverain.tenancy.permissions import PortalAccessMixin, is_allowed, membership_of, scope_queryset
 
 from .base import RoleContextMixin
 
@@ -49,6 +51,20 @@ def node_figures(tenants: list[Tenant]) -> dict[int, dict[str, Any]]:
     resources = dict(Resource.objects.filter(tenant_id__in=ids, gone_at__isnull=True).values_list("tenant_id")
                      .annotate(n=Count("id")))
     return {pk: {"members": members.get(pk, 0), "resources": resources.get(pk, 0)} for pk in ids}
+
+
+def _members_with_their_other_memberships(tenant: Tenant, reader: Any) -> list[Membership]:
+    """The node's members, each with ``others``: the memberships the same user holds elsewhere that the reader
+    may see (a user may belong to several nodes with different roles), in two queries."""
+    members = list(Membership.objects.filter(tenant=tenant).select_related("user"))
+    others = scope_queryset(Membership.objects.filter(user_id__in=[m.user_id for m in members])
+                            .exclude(tenant=tenant).select_related("tenant"), reader, MembershipViewSet.access)
+    by_user: dict[int, list[Membership]] = {}
+    for other in others.order_by("pk"):
+        by_user.setdefault(other.user_id, []).append(other)
+    for member in members:
+        member.others = by_user.get(member.user_id, [])
+    return members
 
 
 def _requirements_text(requirements: dict[str, Any]) -> list[str]:
@@ -105,7 +121,7 @@ class TenantView(PortalAccessMixin, RoleContextMixin, TemplateView):
         effective = merge([tenant_layer(tenant)])
         context.update({
             "node": tenant, "lineage": lineage, "children": children, "figures": figures[tenant.pk],
-            "members": Membership.objects.filter(tenant=tenant).select_related("user"),
+            "members": _members_with_their_other_memberships(tenant, user),
             "effective": effective, "requirements": _requirements_text(effective["requirements"]),
             "can_manage_members": is_allowed(user, self.access, "POST"),
             "can_create_child": is_allowed(user, self.access, "POST") and tenant.depth < 5,
@@ -138,6 +154,8 @@ class TenantView(PortalAccessMixin, RoleContextMixin, TemplateView):
             data = {"role": request.POST.get("role", "")}
             serializer = MembershipSerializer(found, data=data, partial=True, context=context)
             success = _("%(name)s's role changed.")
+        elif action == "remove-member":
+            return self._remove_member(request, tenant)
         else:
             raise Http404("no such action")
         if not serializer.is_valid():
@@ -147,4 +165,22 @@ class TenantView(PortalAccessMixin, RoleContextMixin, TemplateView):
         saved = serializer.save()
         name = saved.name if isinstance(saved, Tenant) else saved.user.get_username()
         messages.success(request, success % {"name": name})
+        return redirect("portal:tenant", slug=tenant.slug)
+
+    def _remove_member(self, request: HttpRequest, tenant: Tenant) -> HttpResponse:
+        """Remove one membership at this node (the user keeps their others); as the API: never one's own for a
+        tenant admin. Recorded in the change log and the audit chain as the membership's deletion."""
+        raw = request.POST.get("membership", "")
+        found = Membership.objects.filter(tenant=tenant, pk=int(raw)).select_related("user").first() \
+            if raw.isdigit() and len(raw) < 19 else None
+        if found is None:
+            raise Http404("no such member")
+        actor = membership_of(request.user)
+        if actor is not None and actor.is_tenant_scoped and found.user_id == request.user.pk:
+            context_data = self.get_context_data(node=tenant, form={"action": "remove-member"},
+                                                 errors={"role": _("You cannot remove your own membership.")})
+            return self.render_to_response(context_data, status=400)
+        found.delete()
+        messages.success(request, _("%(name)s is no longer a member of %(tenant)s.")
+                         % {"name": found.user.get_username(), "tenant": tenant.name})
         return redirect("portal:tenant", slug=tenant.slug)

@@ -354,6 +354,7 @@ def test_every_route_enforces_roles_and_tenant_isolation(world, client, role_use
                     elif lookup and is_api and _foreign_rows(answer, model, user, lookup):
                         problems.append(f"{username} sees another tenant's rows at {url} {query}")
             problems.extend(_check_tree_relatives(variant, callback, access, clients, role_users, world))
+            problems.extend(_check_foreign_tenant_header(url, cls, api_clients if is_api else None, world))
             problems.extend(_check_writes(url, obj, callback, api_clients if is_api else None, role_users, world))
     assert checked > 50
     unseen = set(FOREIGN_MARKERS) - seen_by_operators
@@ -390,6 +391,21 @@ def _check_tree_relatives(route: str, callback: Any, access: Access, clients: di
                 problems.append(f"{username} GET {url} (the home tenant's {relative}'s) → {response.status_code}, "
                                 f"expected {expected}")
     return problems
+
+
+def _check_foreign_tenant_header(url: str, cls: Any, clients: dict[str, Any] | None, world: Any) -> list[str]:
+    """Every API route refuses (400) a request that chooses, with ``X-Souverain-Tenant``, a tenant where the user
+    holds no membership (tenancy.permissions: one active membership per request, among the user's own)."""
+    from souverain.tenancy.permissions import TENANT_HEADER, RolePermission
+
+    if clients is None or RolePermission not in getattr(cls, "permission_classes", ()):
+        return []
+    header = "HTTP_" + TENANT_HEADER.upper().replace("-", "_")
+    response = clients["tenant-member"].get(url, **{header: world["foreign"].slug})
+    if response.status_code != 400:
+        return [f"tenant-member GET {url} with {TENANT_HEADER}: {world['foreign'].slug} → "
+                f"{response.status_code}, expected 400"]
+    return []
 
 
 def _check_writes(url: str, obj: Any, callback: Any, clients: dict[str, Any] | None, role_users: Any,

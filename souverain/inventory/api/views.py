@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import QuerySet
@@ -15,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from souverain.core.api.csv_export import CSVRenderer, csv_response
 from souverain.core.roles import ALL_ROLES, Role
 from souverain.tenancy.permissions import (
     OPERATOR_ONLY,
@@ -41,23 +39,6 @@ CSV_COLUMNS = [
     ("status", "status"), ("tags", "tags"), ("managed", "managed"), ("first_seen", "first_seen"),
     ("last_seen", "last_seen"), ("gone_at", "gone_at"),
 ]
-
-
-class CSVRenderer(renderers.BaseRenderer):
-    """Selected by ``?format=csv`` (or ``Accept: text/csv``); the list streams every matching row."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        rows = data.get("results", [data]) if isinstance(data, dict) else list(data or [])
-        out = io.StringIO()
-        if rows and isinstance(rows[0], dict):
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]), extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(rows)
-        return out.getvalue().encode()
 
 
 class NaturalNameOrdering(filters.OrderingFilter):
@@ -135,21 +116,7 @@ class ResourceViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
                 values[seen] = listed  # unchanged resources are not rewritten: seen at their kind's last listing
             return [";".join(v) if isinstance(v, list) else "" if v is None else v for v in values]
 
-        def lines() -> Iterator[str]:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            writer.writerow([name for name, _ in CSV_COLUMNS])
-            for count, row in enumerate(rows.iterator(chunk_size=2000), 1):
-                writer.writerow(cells(row))
-                if count % 500 == 0:
-                    yield buffer.getvalue()
-                    buffer.seek(0)
-                    buffer.truncate()
-            yield buffer.getvalue()
-
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="inventory.csv"'
-        return response
+        return csv_response(names, (cells(row) for row in rows.iterator(chunk_size=2000)), "inventory.csv")
 
     @extend_schema(responses=serializers.ResourceChangeSerializer(many=True))
     @action(detail=True, methods=["get"])

@@ -11,8 +11,6 @@ bound to a tenant) read the history of their tenant's objects only (``ObjectChan
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +18,6 @@ from typing import Any
 import django_filters
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, renderers, serializers, status, viewsets
@@ -29,6 +26,7 @@ from rest_framework.response import Response
 
 from souverain.core import tokens
 from souverain.core.api import RejectUnknownFieldsMixin
+from souverain.core.api.csv_export import CSVRenderer, csv_response
 from souverain.core.models import ApiToken, ObjectChange
 from souverain.core.roles import ALL_ROLES, Role
 
@@ -150,43 +148,20 @@ class ObjectChangeFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(request_id=value) | Q(client_request_id=value))
 
 
-class ChangesCSVRenderer(renderers.BaseRenderer):
-    """``?format=csv``: the list view streams every matching row itself; this renders errors and single rows."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        rows = data.get("results", [data]) if isinstance(data, dict) else list(data or [])
-        out = io.StringIO()
-        if rows and isinstance(rows[0], dict):
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]), extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(rows)
-        return out.getvalue().encode()
-
-
 CSV_COLUMNS = ["id", "time", "username", "source", "request_id", "client_request_id", "action", "object_type",
                "object_id", "object_repr", "changed_fields", "before", "after"]
 
 
-def csv_lines(queryset: QuerySet) -> Iterator[str]:
-    """The CSV export, row by row (memory flat): before/after as JSON text."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+def change_rows(queryset: QuerySet) -> Iterator[list[Any]]:
+    """The CSV export's rows, one change each (memory flat): before/after as JSON text."""
     for change in queryset.select_related("content_type").iterator(chunk_size=2000):
-        writer.writerow([
+        yield [
             change.pk, change.time.isoformat(), change.username, change.source, change.request_id,
             change.client_request_id, change.action, f"{change.content_type.app_label}.{change.content_type.model}",
             change.object_id, change.object_repr, ";".join(change.changed_fields),
             json.dumps(change.before, cls=DjangoJSONEncoder, sort_keys=True) if change.before is not None else "",
             json.dumps(change.after, cls=DjangoJSONEncoder, sort_keys=True) if change.after is not None else "",
-        ])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+        ]
 
 
 class ObjectChangeViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
@@ -196,7 +171,7 @@ class ObjectChangeViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewS
     queryset = ObjectChange.objects.select_related("content_type")
     serializer_class = ObjectChangeSerializer
     filterset_class = ObjectChangeFilterSet
-    renderer_classes = [renderers.JSONRenderer, renderers.BrowsableAPIRenderer, ChangesCSVRenderer]
+    renderer_classes = [renderers.JSONRenderer, renderers.BrowsableAPIRenderer, CSVRenderer]
     search_fields = ["object_repr"]
     ordering_fields = ["time", "id"]
     ordering = ["-time", "-id"]
@@ -206,8 +181,6 @@ class ObjectChangeViewSet(TenantScopedQuerysetMixin, viewsets.ReadOnlyModelViewS
     ])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         if getattr(request.accepted_renderer, "format", None) == "csv":
-            response = StreamingHttpResponse(csv_lines(self.filter_queryset(self.get_queryset())),
-                                             content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = 'attachment; filename="changes.csv"'
-            return response
+            return csv_response(CSV_COLUMNS, change_rows(self.filter_queryset(self.get_queryset())),
+                                "changes.csv")
         return super().list(request, *args, **kwargs)

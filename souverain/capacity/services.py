@@ -13,9 +13,10 @@ Celery beat or the in-process scheduler, ``SOUVERAIN_CAPACITY_INTERVAL``). Conne
 ones, so a capacity sync right after an inventory sync does not authenticate again.
 
 Reading: ``latest_reports`` gives the newest measured report of regions (by ``cloud/region`` key), and
-``fits(region_keys, size)`` the per-region verdict of ``fit.verdict`` - what placement ranks with, and what the
-what-if tools ask ("if this tenant moved here, would it fit?"). A region never measured is "capacity unknown",
-never "full".
+``fits(region_keys, size)`` the per-region verdict of ``fit.verdict`` - what placement ranks with. The what-if
+question "if this tenant moved here, would it fit?" is ``would_fit(region_keys, tenant=...)`` (or
+``resource_ids=``): the servers' real sizes from the inventory (flavour vCPU, RAM, root disk), those already in
+a region needing no room there. A region never measured is "capacity unknown", never "full".
 """
 
 from __future__ import annotations
@@ -191,4 +192,49 @@ def fits(region_keys: Iterable[str], size: Mapping[str, Any] | Sequence[Mapping[
         report = as_report(snapshot) if snapshot is not None else None
         verdicts[key] = fit.verdict(report, size or {},
                                     taken_at=snapshot.taken_at.isoformat() if snapshot is not None else None)
+    return verdicts
+
+
+def server_sizes(servers: Iterable[Mapping[str, Any]]) -> list[dict[str, int]]:
+    """One size (``vcpu``, ``ram_mb``, ``disk_gb``, ``count``) per distinct shape of these servers (rows with
+    ``normalised`` and ``flavor``: the inventory's normalised attributes and the API's flavour), counted; a server
+    whose size the cloud did not report is a server of no known amount (it counts, asks for nothing)."""
+    counted: dict[tuple[int, int, int], int] = {}
+    for server in servers:
+        normalised = server.get("normalised") or {}
+        flavor = server.get("flavor") if isinstance(server.get("flavor"), dict) else {}
+        shape = tuple(int(v) if isinstance(v, int) and not isinstance(v, bool) and v > 0 else 0 for v in (
+            normalised.get("vcpus", flavor.get("vcpus")), normalised.get("ram", flavor.get("ram")),
+            flavor.get("disk")))
+        counted[shape] = counted.get(shape, 0) + 1
+    return [{"vcpu": v, "ram_mb": r, "disk_gb": d, "count": n} for (v, r, d), n in sorted(counted.items())]
+
+
+def would_fit(region_keys: Iterable[str], *, tenant: Any = None, resource_ids: Iterable[int] | None = None,
+              ) -> dict[str, dict[str, Any]]:
+    """What-if: "if this tenant (its node and the nodes below it) - or these resources - moved to each of these
+    regions, would its servers fit?" Per region (``cloud/region`` key), ``fit.verdict`` of the servers not
+    already there (they need no new room), by their inventoried sizes, against the region's free capacity as last
+    measured, plus ``servers``: how many would move. Reads only; for ``souverain.mobility``."""
+    from souverain.inventory.models import Resource
+    from souverain.tenancy.services import subtree_query
+
+    servers = Resource.objects.filter(kind="server", gone_at__isnull=True)
+    if tenant is not None:
+        servers = servers.filter(tenant_id__in=subtree_query(tenant))
+    if resource_ids is not None:
+        servers = servers.filter(pk__in=list(resource_ids))
+    rows = [{"region": f"{cloud}/{region}", "normalised": normalised, "flavor": flavor}
+            for cloud, region, normalised, flavor in servers.values_list(
+                "cloud__slug", "region__slug", "normalised", "attrs__flavor")]
+    keys = list(region_keys)
+    verdicts = {}
+    for key in keys:
+        moving = [row for row in rows if row["region"] != key]
+        if not moving:
+            verdicts[key] = {**fit.verdict(None, {}), "status": fit.FITS, "message": "nothing to move",
+                             "message_fr": "rien à déplacer", "servers": 0}
+            continue
+        verdict = fits([key], server_sizes(moving))[key]
+        verdicts[key] = {**verdict, "servers": len(moving)}
     return verdicts

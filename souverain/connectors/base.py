@@ -6,8 +6,11 @@ layer. Unlike the SDK, every verb returns plain dicts in the provider API's own 
 (the keys the REST API uses, not SDK attribute names): the inventory stores them as they come, and a
 second provider does not have to imitate openstacksdk's resource classes.
 
-A provider implements ``iter_pages`` (the fast generic listing the inventory sync uses), ``supports``
-and the ``get_``/``create_``/``update_``/``delete_`` verbs. Listings and waiters are derived here, once.
+A provider must implement only the listing (Apache Libcloud's model): its identity (``cloud``, ``region``),
+``kinds`` (the registry kinds it lists, ``connectors.kinds``), ``iter_pages`` and ``normalise`` (its documents in
+the registry's normalised form, which is all the inventory reads of them besides storing them). Every other
+verb is optional: one a provider does not implement raises ``NotSupported`` saying "<verb> is not supported by
+this provider (<name>)". Listings and waiters are derived here, once.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import ConnectorError, NotFound, NotSupported, Timeout
+from .kinds import BUILTIN, Normalised, find_kind
 
 if TYPE_CHECKING:
     from .provisioning import Provisioner
@@ -28,24 +32,8 @@ Resource = dict[str, Any]
 #: One page of a listing, as the API returned it.
 Page = list[Resource]
 
-RESOURCE_KINDS: tuple[str, ...] = (
-    "servers",
-    "flavors",
-    "images",
-    "volumes",
-    "snapshots",
-    "networks",
-    "subnets",
-    "routers",
-    "ports",
-    "security_groups",
-    "security_group_rules",
-    "floating_ips",
-    "containers",
-    "projects",
-    "quotas",
-    "usage",
-)
+#: The listings of the built-in kinds (the registry's, ``connectors.kinds``; a provider may register more).
+RESOURCE_KINDS: tuple[str, ...] = tuple(k.listing for k in BUILTIN)
 
 #: Default bound for the ``wait_for_*`` helpers, in seconds.
 WAIT_TIMEOUT = 300.0
@@ -67,6 +55,8 @@ class Connector(abc.ABC):
 
     #: The registry key of the provider (``"openstack"``), set by ``registry.register``.
     provider: ClassVar[str] = ""
+    #: The provider's name as people write it (``"OpenStack"``), shown as a cloud's kind.
+    display_name: ClassVar[str] = ""
 
     # -- identity of the connection -------------------------------------------------------------
 
@@ -80,9 +70,26 @@ class Connector(abc.ABC):
     def region(self) -> str | None:
         """The region this connector talks to."""
 
-    @abc.abstractmethod
+    #: The listings of the registry kinds (``connectors.kinds``) this provider can list (``"servers"``...).
+    kinds: ClassVar[tuple[str, ...]] = ()
+    #: Those whose listing accepts ``changes_since`` (the others are always listed whole).
+    incremental_kinds: ClassVar[frozenset[str]] = frozenset()
+
     def supports(self, kind: str) -> bool:
-        """Whether this cloud offers ``kind`` (one of ``RESOURCE_KINDS``), from its service catalog."""
+        """Whether this cloud offers ``kind`` (a listing name). A provider whose clouds differ (OpenStack's service
+        catalogue) narrows this; by default, every kind the provider lists."""
+        return kind in self.kinds
+
+    @classmethod
+    @abc.abstractmethod
+    def normalise(cls, kind: str, item: Resource) -> Normalised:
+        """``item``, one document of listing ``kind`` as ``iter_pages`` yields it, in the registry's normalised
+        form (``connectors.kinds``). A pure function of the document: the inventory also calls it on documents
+        that provisioning hands over, without a connection."""
+
+    def _unsupported(self, verb: str) -> NotSupported:
+        return NotSupported(f"{verb} is not supported by this provider ({self.provider or type(self).__name__})",
+                            cloud=self.cloud, region=self.region)
 
     # -- generic listing ------------------------------------------------------------------------
 
@@ -109,10 +116,9 @@ class Connector(abc.ABC):
     def servers(self, changes_since: datetime | None = None) -> Iterator[Resource]:
         return self._items("servers", changes_since)
 
-    @abc.abstractmethod
-    def get_server(self, id: str) -> Resource: ...
+    def get_server(self, id: str) -> Resource:
+        raise self._unsupported("get_server")
 
-    @abc.abstractmethod
     def create_server(
         self,
         name: str,
@@ -129,12 +135,13 @@ class Connector(abc.ABC):
         ``networks`` is ``"auto"``, ``"none"`` or a list of ``{"uuid": ...}``/``{"port": ...}``.
         ``attrs`` are passed to the API unchanged, under the API's own names.
         """
+        raise self._unsupported("create_server")
 
-    @abc.abstractmethod
-    def update_server(self, id: str, **attrs: Any) -> Resource: ...
+    def update_server(self, id: str, **attrs: Any) -> Resource:
+        raise self._unsupported("update_server")
 
-    @abc.abstractmethod
-    def delete_server(self, id: str, ignore_missing: bool = True) -> None: ...
+    def delete_server(self, id: str, ignore_missing: bool = True) -> None:
+        raise self._unsupported("delete_server")
 
     def wait_for_server(
         self,
@@ -152,26 +159,25 @@ class Connector(abc.ABC):
     def flavors(self) -> Iterator[Resource]:
         return self._items("flavors")
 
-    @abc.abstractmethod
-    def get_flavor(self, id: str) -> Resource: ...
+    def get_flavor(self, id: str) -> Resource:
+        raise self._unsupported("get_flavor")
 
-    @abc.abstractmethod
     def create_flavor(
         self, name: str, *, ram: int, vcpus: int, disk: int = 0, is_public: bool = True, **attrs: Any
-    ) -> Resource: ...
+    ) -> Resource:
+        raise self._unsupported("create_flavor")
 
-    @abc.abstractmethod
-    def delete_flavor(self, id: str, ignore_missing: bool = True) -> None: ...
+    def delete_flavor(self, id: str, ignore_missing: bool = True) -> None:
+        raise self._unsupported("delete_flavor")
 
     # -- images ---------------------------------------------------------------------------------
 
     def images(self, changes_since: datetime | None = None) -> Iterator[Resource]:
         return self._items("images", changes_since)
 
-    @abc.abstractmethod
-    def get_image(self, id: str) -> Resource: ...
+    def get_image(self, id: str) -> Resource:
+        raise self._unsupported("get_image")
 
-    @abc.abstractmethod
     def create_image(
         self,
         name: str,
@@ -182,12 +188,13 @@ class Connector(abc.ABC):
         **attrs: Any,
     ) -> Resource:
         """Register an image and, when ``data`` is given, upload it."""
+        raise self._unsupported("create_image")
 
-    @abc.abstractmethod
-    def update_image(self, id: str, **attrs: Any) -> Resource: ...
+    def update_image(self, id: str, **attrs: Any) -> Resource:
+        raise self._unsupported("update_image")
 
-    @abc.abstractmethod
-    def delete_image(self, id: str, ignore_missing: bool = True) -> None: ...
+    def delete_image(self, id: str, ignore_missing: bool = True) -> None:
+        raise self._unsupported("delete_image")
 
     def wait_for_image(
         self,
@@ -205,17 +212,17 @@ class Connector(abc.ABC):
     def volumes(self, changes_since: datetime | None = None) -> Iterator[Resource]:
         return self._items("volumes", changes_since)
 
-    @abc.abstractmethod
-    def get_volume(self, id: str) -> Resource: ...
+    def get_volume(self, id: str) -> Resource:
+        raise self._unsupported("get_volume")
 
-    @abc.abstractmethod
-    def create_volume(self, size: int, *, name: str | None = None, **attrs: Any) -> Resource: ...
+    def create_volume(self, size: int, *, name: str | None = None, **attrs: Any) -> Resource:
+        raise self._unsupported("create_volume")
 
-    @abc.abstractmethod
-    def update_volume(self, id: str, **attrs: Any) -> Resource: ...
+    def update_volume(self, id: str, **attrs: Any) -> Resource:
+        raise self._unsupported("update_volume")
 
-    @abc.abstractmethod
-    def delete_volume(self, id: str, ignore_missing: bool = True) -> None: ...
+    def delete_volume(self, id: str, ignore_missing: bool = True) -> None:
+        raise self._unsupported("delete_volume")
 
     def wait_for_volume(
         self,
@@ -231,19 +238,19 @@ class Connector(abc.ABC):
     def snapshots(self, changes_since: datetime | None = None) -> Iterator[Resource]:
         return self._items("snapshots", changes_since)
 
-    @abc.abstractmethod
-    def get_snapshot(self, id: str) -> Resource: ...
+    def get_snapshot(self, id: str) -> Resource:
+        raise self._unsupported("get_snapshot")
 
-    @abc.abstractmethod
     def create_snapshot(
         self, volume_id: str, *, name: str | None = None, force: bool = False, **attrs: Any
-    ) -> Resource: ...
+    ) -> Resource:
+        raise self._unsupported("create_snapshot")
 
-    @abc.abstractmethod
-    def update_snapshot(self, id: str, **attrs: Any) -> Resource: ...
+    def update_snapshot(self, id: str, **attrs: Any) -> Resource:
+        raise self._unsupported("update_snapshot")
 
-    @abc.abstractmethod
-    def delete_snapshot(self, id: str, ignore_missing: bool = True) -> None: ...
+    def delete_snapshot(self, id: str, ignore_missing: bool = True) -> None:
+        raise self._unsupported("delete_snapshot")
 
     def wait_for_snapshot(
         self,
@@ -261,97 +268,96 @@ class Connector(abc.ABC):
     def networks(self, changes_since: datetime | None = None) -> Iterator[Resource]:
         return self._items("networks", changes_since)
 
-    @abc.abstractmethod
-    def get_network(self, id: str) -> Resource: ...
+    def get_network(self, id: str) -> Resource:
+        raise self._unsupported("get_network")
 
-    @abc.abstractmethod
-    def create_network(self, name: str, **attrs: Any) -> Resource: ...
+    def create_network(self, name: str, **attrs: Any) -> Resource:
+        raise self._unsupported("create_network")
 
-    @abc.abstractmethod
-    def update_network(self, id: str, **attrs: Any) -> Resource: ...
+    def update_network(self, id: str, **attrs: Any) -> Resource:
+        raise self._unsupported("update_network")
 
-    @abc.abstractmethod
-    def delete_network(self, id: str, ignore_missing: bool = True) -> None: ...
+    def delete_network(self, id: str, ignore_missing: bool = True) -> None:
+        raise self._unsupported("delete_network")
 
     def subnets(self, changes_since: datetime | None = None) -> Iterator[Resource]:
         return self._items("subnets", changes_since)
 
-    @abc.abstractmethod
-    def get_subnet(self, id: str) -> Resource: ...
+    def get_subnet(self, id: str) -> Resource:
+        raise self._unsupported("get_subnet")
 
-    @abc.abstractmethod
     def create_subnet(
         self, network_id: str, *, cidr: str, ip_version: int = 4, name: str | None = None, **attrs: Any
-    ) -> Resource: ...
+    ) -> Resource:
+        raise self._unsupported("create_subnet")
 
-    @abc.abstractmethod
-    def update_subnet(self, id: str, **attrs: Any) -> Resource: ...
+    def update_subnet(self, id: str, **attrs: Any) -> Resource:
+        raise self._unsupported("update_subnet")
 
-    @abc.abstractmethod
-    def delete_subnet(self, id: str, ignore_missing: bool = True) -> None: ...
+    def delete_subnet(self, id: str, ignore_missing: bool = True) -> None:
+        raise self._unsupported("delete_subnet")
 
     def routers(self, changes_since: datetime | None = None) -> Iterator[Resource]:
         return self._items("routers", changes_since)
 
-    @abc.abstractmethod
-    def get_router(self, id: str) -> Resource: ...
+    def get_router(self, id: str) -> Resource:
+        raise self._unsupported("get_router")
 
-    @abc.abstractmethod
-    def create_router(self, name: str, *, external_network_id: str | None = None, **attrs: Any) -> Resource: ...
+    def create_router(self, name: str, *, external_network_id: str | None = None, **attrs: Any) -> Resource:
+        raise self._unsupported("create_router")
 
-    @abc.abstractmethod
-    def update_router(self, id: str, **attrs: Any) -> Resource: ...
+    def update_router(self, id: str, **attrs: Any) -> Resource:
+        raise self._unsupported("update_router")
 
-    @abc.abstractmethod
-    def delete_router(self, id: str, ignore_missing: bool = True) -> None: ...
+    def delete_router(self, id: str, ignore_missing: bool = True) -> None:
+        raise self._unsupported("delete_router")
 
-    @abc.abstractmethod
     def add_interface_to_router(
         self, router_id: str, *, subnet_id: str | None = None, port_id: str | None = None
-    ) -> Resource: ...
+    ) -> Resource:
+        raise self._unsupported("add_interface_to_router")
 
-    @abc.abstractmethod
     def remove_interface_from_router(
         self, router_id: str, *, subnet_id: str | None = None, port_id: str | None = None
-    ) -> Resource: ...
+    ) -> Resource:
+        raise self._unsupported("remove_interface_from_router")
 
     def ports(self, changes_since: datetime | None = None) -> Iterator[Resource]:
         return self._items("ports", changes_since)
 
-    @abc.abstractmethod
-    def get_port(self, id: str) -> Resource: ...
+    def get_port(self, id: str) -> Resource:
+        raise self._unsupported("get_port")
 
-    @abc.abstractmethod
-    def create_port(self, network_id: str, *, name: str | None = None, **attrs: Any) -> Resource: ...
+    def create_port(self, network_id: str, *, name: str | None = None, **attrs: Any) -> Resource:
+        raise self._unsupported("create_port")
 
-    @abc.abstractmethod
-    def update_port(self, id: str, **attrs: Any) -> Resource: ...
+    def update_port(self, id: str, **attrs: Any) -> Resource:
+        raise self._unsupported("update_port")
 
-    @abc.abstractmethod
-    def delete_port(self, id: str, ignore_missing: bool = True) -> None: ...
+    def delete_port(self, id: str, ignore_missing: bool = True) -> None:
+        raise self._unsupported("delete_port")
 
     def security_groups(self, changes_since: datetime | None = None) -> Iterator[Resource]:
         return self._items("security_groups", changes_since)
 
-    @abc.abstractmethod
-    def get_security_group(self, id: str) -> Resource: ...
+    def get_security_group(self, id: str) -> Resource:
+        raise self._unsupported("get_security_group")
 
-    @abc.abstractmethod
-    def create_security_group(self, name: str, *, description: str = "", **attrs: Any) -> Resource: ...
+    def create_security_group(self, name: str, *, description: str = "", **attrs: Any) -> Resource:
+        raise self._unsupported("create_security_group")
 
-    @abc.abstractmethod
-    def update_security_group(self, id: str, **attrs: Any) -> Resource: ...
+    def update_security_group(self, id: str, **attrs: Any) -> Resource:
+        raise self._unsupported("update_security_group")
 
-    @abc.abstractmethod
-    def delete_security_group(self, id: str, ignore_missing: bool = True) -> None: ...
+    def delete_security_group(self, id: str, ignore_missing: bool = True) -> None:
+        raise self._unsupported("delete_security_group")
 
     def security_group_rules(self, changes_since: datetime | None = None) -> Iterator[Resource]:
         return self._items("security_group_rules", changes_since)
 
-    @abc.abstractmethod
-    def get_security_group_rule(self, id: str) -> Resource: ...
+    def get_security_group_rule(self, id: str) -> Resource:
+        raise self._unsupported("get_security_group_rule")
 
-    @abc.abstractmethod
     def create_security_group_rule(
         self,
         security_group_id: str,
@@ -363,73 +369,74 @@ class Connector(abc.ABC):
         port_range_max: int | None = None,
         remote_ip_prefix: str | None = None,
         **attrs: Any,
-    ) -> Resource: ...
+    ) -> Resource:
+        raise self._unsupported("create_security_group_rule")
 
-    @abc.abstractmethod
-    def delete_security_group_rule(self, id: str, ignore_missing: bool = True) -> None: ...
+    def delete_security_group_rule(self, id: str, ignore_missing: bool = True) -> None:
+        raise self._unsupported("delete_security_group_rule")
 
     def floating_ips(self, changes_since: datetime | None = None) -> Iterator[Resource]:
         return self._items("floating_ips", changes_since)
 
-    @abc.abstractmethod
-    def get_floating_ip(self, id: str) -> Resource: ...
+    def get_floating_ip(self, id: str) -> Resource:
+        raise self._unsupported("get_floating_ip")
 
-    @abc.abstractmethod
-    def create_floating_ip(self, floating_network_id: str, *, port_id: str | None = None, **attrs: Any) -> Resource: ...
+    def create_floating_ip(self, floating_network_id: str, *, port_id: str | None = None, **attrs: Any) -> Resource:
+        raise self._unsupported("create_floating_ip")
 
-    @abc.abstractmethod
-    def update_floating_ip(self, id: str, **attrs: Any) -> Resource: ...
+    def update_floating_ip(self, id: str, **attrs: Any) -> Resource:
+        raise self._unsupported("update_floating_ip")
 
-    @abc.abstractmethod
-    def delete_floating_ip(self, id: str, ignore_missing: bool = True) -> None: ...
+    def delete_floating_ip(self, id: str, ignore_missing: bool = True) -> None:
+        raise self._unsupported("delete_floating_ip")
 
     # -- object storage -------------------------------------------------------------------------
 
     def containers(self) -> Iterator[Resource]:
         return self._items("containers")
 
-    @abc.abstractmethod
-    def get_container(self, name: str) -> Resource: ...
+    def get_container(self, name: str) -> Resource:
+        raise self._unsupported("get_container")
 
-    @abc.abstractmethod
-    def create_container(self, name: str, **attrs: Any) -> Resource: ...
+    def create_container(self, name: str, **attrs: Any) -> Resource:
+        raise self._unsupported("create_container")
 
-    @abc.abstractmethod
-    def delete_container(self, name: str, ignore_missing: bool = True) -> None: ...
+    def delete_container(self, name: str, ignore_missing: bool = True) -> None:
+        raise self._unsupported("delete_container")
 
     # -- projects, quotas, usage ----------------------------------------------------------------
 
     def projects(self) -> Iterator[Resource]:
         return self._items("projects")
 
-    @abc.abstractmethod
-    def get_project(self, id: str) -> Resource: ...
+    def get_project(self, id: str) -> Resource:
+        raise self._unsupported("get_project")
 
-    @abc.abstractmethod
     def create_project(
         self, name: str, *, domain_id: str = "default", description: str = "", **attrs: Any
-    ) -> Resource: ...
+    ) -> Resource:
+        raise self._unsupported("create_project")
 
-    @abc.abstractmethod
-    def update_project(self, id: str, **attrs: Any) -> Resource: ...
+    def update_project(self, id: str, **attrs: Any) -> Resource:
+        raise self._unsupported("update_project")
 
-    @abc.abstractmethod
-    def delete_project(self, id: str, ignore_missing: bool = True) -> None: ...
+    def delete_project(self, id: str, ignore_missing: bool = True) -> None:
+        raise self._unsupported("delete_project")
 
-    @abc.abstractmethod
     def quotas(self, project_id: str) -> Resource:
         """The project's limits, grouped by service (e.g. ``{"compute": {...}, "network": {...}}``)."""
+        raise self._unsupported("quotas")
 
-    @abc.abstractmethod
     def set_quotas(self, project_id: str, **limits: int) -> Resource:
         """Change some limits, named as the API names them (``instances``, ``volumes``, ``port``...).
 
         Returns what each service that was changed answered, grouped like ``quotas``.
         """
+        raise self._unsupported("set_quotas")
 
-    @abc.abstractmethod
     def usage(self, project_id: str) -> Resource:
         """What the project uses against each limit, grouped by service like ``quotas``."""
+        raise self._unsupported("usage")
 
     def _per_project_pages(self, read: Callable[[str], Resource], page_size: int | None) -> Iterator[Page]:
         """Pages of ``read(project_id)`` for every visible project: how quotas and usage are inventoried.
@@ -475,7 +482,8 @@ class Connector(abc.ABC):
             self._sleep_before(deadline, next(delays), f"{kind} {id} still exists after {timeout:.0f}s")
 
     def _getter(self, kind: str) -> Callable[[str], Resource]:
-        getter = getattr(self, f"get_{kind[:-1]}", None) if kind in RESOURCE_KINDS else None
+        info = find_kind(kind)
+        getter = getattr(self, f"get_{info.name}", None) if info is not None and not info.per_project else None
         if getter is None:
             raise ValueError(f"no getter for kind {kind!r}")
         return getter  # type: ignore[no-any-return]

@@ -56,3 +56,16 @@ def available_providers() -> list[str]:
     here = importlib.import_module(__package__ or "souverain.connectors")
     packaged = {m.name for m in pkgutil.iter_modules(here.__path__) if m.ispkg and m.name != "tests"}
     return sorted(packaged | set(_providers))
+
+
+def provider_display_names() -> dict[str, tuple[str, str]]:
+    """Every available provider's display names (English, French): its connector's ``display_name``, or the
+    provider's name when its package cannot be imported here (a missing optional SDK)."""
+    names = {}
+    for name in available_providers():
+        try:
+            label = provider_class(name).display_name or name
+        except ImportError:
+            label = name
+        names[name] = (label, label)
+    return names

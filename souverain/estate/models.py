@@ -11,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from souverain.core.crypto import decrypt_json, encrypt_json
 from souverain.core.models import ChangeLoggedModel
 
+from . import cloudkinds
+from .cloudkinds import validate_cloud_kind
+
 
 class LegalEntity(ChangeLoggedModel):
     class Kind(models.TextChoices):
@@ -70,11 +73,6 @@ class Datacenter(ChangeLoggedModel):
 
 
 class Cloud(ChangeLoggedModel):
-    class Kind(models.TextChoices):
-        OPENSTACK = "openstack", "OpenStack"
-        NUTANIX = "nutanix", "Nutanix"
-        VMWARE = "vmware", "VMware"
-        HYPERSCALER = "hyperscaler", _("Hyperscaler")
 
     class VendorAccess(models.TextChoices):
         NONE = "none", _("None")
@@ -89,7 +87,8 @@ class Cloud(ChangeLoggedModel):
 
     slug = models.SlugField(unique=True, max_length=80)
     name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # An installed provider ("openstack", "nutanix"...) or a described-only kind: cloudkinds, not database choices.
+    kind = models.CharField(max_length=20, validators=[validate_cloud_kind])
     clouds_yaml_entry = models.CharField(max_length=100, blank=True, help_text=_("Entry name in clouds.yaml"))
     endpoint = models.URLField(blank=True)
     # Fernet token of a JSON dict; never serialised, never logged (see changelog_exclude).
@@ -119,6 +118,9 @@ class Cloud(ChangeLoggedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_kind_display(self) -> str:
+        return cloudkinds.label(self.kind)
 
     def snapshot(self) -> dict[str, Any]:
         data = super().snapshot()

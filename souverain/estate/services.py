@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from souverain.sovereignty.kb import KnowledgeBase
 from souverain.sovereignty.services import current_knowledge_base
 
 from . import db_snapshot, estatefile
+from .cloudkinds import validate_cloud_kind
 from .exposure import region_profile
 from .models import AvailabilityZone, Certification, Cloud, Datacenter, LegalEntity, Region, Shareholding
 from .ownership import Holding, OwnershipGraph
@@ -141,6 +143,10 @@ def _apply_cloud(report: ApplyReport, entry: dict[str, Any], entities: dict[str,
                  datacenters: dict[str, Datacenter]) -> Cloud:
     stack = entry.get("stack") or {}
     custody = entry.get("key_custody") or {}
+    try:
+        validate_cloud_kind(entry["kind"])
+    except ValidationError as exc:
+        raise ValueError(f"cloud {entry['id']!r}: {' '.join(exc.messages)}") from None
     cloud = _upsert(report, "cloud", Cloud, {"slug": entry["id"]}, {
         "name": entry["name"], "kind": entry["kind"], "clouds_yaml_entry": entry.get("clouds_yaml") or "",
         "endpoint": entry.get("endpoint") or "", "operator": entities[entry["operator"]],

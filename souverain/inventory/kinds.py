@@ -1,144 +1,125 @@
-"""What the inventory stores of each resource kind, and how it reads the few columns it indexes.
+"""The inventory's view of the one kind registry (``connectors.kinds``), and what it does with each object.
 
-Items come from the connector in the provider API's own JSON (``connectors.base``); the inventory keeps
-that JSON whole in ``Resource.attrs`` and copies out only what it filters on: id, name, status, cloud
-project and tags. The keys below are OpenStack's; a provider whose JSON differs adds its own keys here.
+There is no list of kinds here: ``KINDS`` and ``DATA_KINDS`` are live views of the connectors' registry, so a kind
+a provider registers is synced, filtered, labelled and (if it holds data) evaluated with no change here, and the
+``kind`` columns carry no database choices (no migration per kind).
 
-Incremental sync, per kind (the connector's ``changes_since`` filter, see ``connectors.openstack.kinds``):
-
-- ``incremental``: the listing accepts a "changed since" filter, so an incremental sync asks only for what
-  changed since the last successful listing;
-- ``deletions_visible``: that filtered listing also returns what was deleted, marked (Nova returns deleted
-  servers with status DELETED), so an incremental sync catches deletions too. Where it does not (Cinder,
-  Neutron, Glance), deletions are caught by the next full listing: an incremental sync does a full one for
-  a kind whose last full listing is older than ``FULL_EVERY`` (see ``services``).
-- every other kind has no time filter and is listed whole each time - a complete listing, so deletions are
-  reconciled as in a full sync. They are small (flavors, projects, quotas...).
+Items come from a connector in the provider's own JSON; the inventory keeps that document whole in
+``Resource.attrs`` and reads nothing of it itself: the connector's ``normalise`` gives the normalised form
+(id, name, status, project, tags, labels, sizes...), whose indexed parts become columns and the rest
+``Resource.normalised``. Whether a listing can be incremental is the connector's to say
+(``Connector.incremental_kinds``); a kind listed whole each time is a complete listing, so deletions are
+reconciled as in a full sync.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, overload
 
-#: A tag, or a metadata key set to "true", that marks a resource Souverain created (provisioning sets it).
-MANAGED_TAG = "souverain-managed"
-MANAGED_METADATA_KEY = "souverain:managed"
+from souverain.connectors.kinds import Kind, all_kinds, find_kind, get_kind
 
-# Where OpenStack's services put the owning project: Nova, Neutron (project_id/tenant_id), Cinder volumes
-# and snapshots (extension attributes), Glance (owner).
-PROJECT_KEYS = (
-    "project_id",
-    "tenant_id",
-    "os-vol-tenant-attr:tenant_id",
-    "os-extended-snapshot-attributes:project_id",
-    "owner",
-)
-NAME_KEYS = ("name", "display_name", "floating_ip_address")
+#: What the portal and other apps call a kind's registry entry.
+KindInfo = Kind
 
 
-@dataclass(frozen=True)
-class KindInfo:
-    #: The connector's name of the kind (``"servers"``).
-    listing: str
-    #: The inventory's name (``"server"``), used in the API's ``kind`` filter.
-    name: str
-    label: str
-    id_key: str = "id"
-    incremental: bool = False
-    deletions_visible: bool = False
-    #: Read per project (quotas, usage): the item's id is its project's id.
-    per_project: bool = False
-    #: Holds or carries customer data (a server, a volume, an image...): compliance evaluates these kinds
-    #: only. Infrastructure objects (networks, ports, security-group rules, quotas, projects...) hold none
-    #: and inherit nothing from their tenant's data classes.
-    holds_data: bool = False
-    #: Where the API's JSON keeps this kind's free key-value labels, read beside its tags for
-    #: ``souverain:*`` classification: "metadata" (Nova server, Cinder volume and snapshot metadata), "" for
-    #: top-level keys (Glance image properties), None when the listing carries none (Swift containers
-    #: keep theirs in headers a listing does not return).
-    labels_at: str | None = None
+class _Live(Sequence[Any]):
+    """A tuple-like view of the registry, read afresh at each use (kinds may be registered after import)."""
+
+    def __init__(self, pick: Any) -> None:
+        self._pick = pick
+
+    def _items(self) -> tuple[Any, ...]:
+        return tuple(self._pick(all_kinds()))
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        return self._items()[index]
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._items())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._items()
+
+    def __repr__(self) -> str:
+        return repr(self._items())
 
 
-KINDS: tuple[KindInfo, ...] = (
-    KindInfo("servers", "server", "Server", incremental=True, deletions_visible=True, holds_data=True,
-             labels_at="metadata"),
-    KindInfo("flavors", "flavor", "Flavor"),
-    KindInfo("images", "image", "Image", incremental=True, holds_data=True, labels_at=""),
-    KindInfo("volumes", "volume", "Volume", incremental=True, holds_data=True, labels_at="metadata"),
-    KindInfo("snapshots", "snapshot", "Volume snapshot", holds_data=True, labels_at="metadata"),
-    KindInfo("networks", "network", "Network", incremental=True),
-    KindInfo("subnets", "subnet", "Subnet", incremental=True),
-    KindInfo("routers", "router", "Router", incremental=True),
-    KindInfo("ports", "port", "Port", incremental=True),
-    KindInfo("security_groups", "security_group", "Security group", incremental=True),
-    KindInfo("security_group_rules", "security_group_rule", "Security group rule", incremental=True),
-    KindInfo("floating_ips", "floating_ip", "Floating IP", incremental=True),
-    KindInfo("containers", "container", "Object container", id_key="name", holds_data=True),
-    KindInfo("projects", "project", "Cloud project"),
-    KindInfo("quotas", "quota", "Quota", id_key="project_id", per_project=True),
-    KindInfo("usage", "usage", "Quota usage", id_key="project_id", per_project=True),
-)
-BY_LISTING = {k.listing: k for k in KINDS}
-#: The kinds compliance evaluates (Cinder backups would join them once the inventory lists them).
-DATA_KINDS = tuple(k.name for k in KINDS if k.holds_data)
-BY_NAME = {k.name: k for k in KINDS}
-KIND_CHOICES = [(k.name, k.label) for k in KINDS]
-
-#: Order in which a region's kinds start: the longest listings first, so they overlap the short ones.
-START_ORDER = ("servers", "ports", "volumes", "security_group_rules", "images", "snapshots", "quotas", "usage",
-               "floating_ips", "networks", "subnets", "routers", "security_groups", "flavors", "projects",
-               "containers")
+#: Every registered kind, in start order (the order in which a region's kinds start: longest listings first).
+KINDS: Sequence[Kind] = _Live(lambda kinds: kinds)
+#: The names of the kinds compliance evaluates: those that hold or carry data.
+DATA_KINDS: Sequence[str] = _Live(lambda kinds: (k.name for k in kinds if k.holds_data))
 
 
-def kind(name_or_listing: str) -> KindInfo:
-    info = BY_NAME.get(name_or_listing) or BY_LISTING.get(name_or_listing)
+class _LiveMap(Mapping[str, Kind]):
+    """A mapping view of the registry by one of a kind's names, read afresh at each use."""
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    def _items(self) -> dict[str, Kind]:
+        return {getattr(k, self._key): k for k in all_kinds()}
+
+    def __getitem__(self, key: str) -> Kind:
+        return self._items()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+
+#: The kinds by inventory name (``"server"``) and by listing (``"servers"``).
+BY_NAME: Mapping[str, Kind] = _LiveMap("name")
+BY_LISTING: Mapping[str, Kind] = _LiveMap("listing")
+
+
+def kind(name_or_listing: str) -> Kind:
+    """The registry's kind named ``server`` or listed as ``servers``; ValueError naming the known ones."""
+    return get_kind(name_or_listing)
+
+
+def label(name: str, language: str | None = None) -> str:
+    """A kind's display name in ``language`` (the current one by default); the name itself if unknown."""
+    info = find_kind(name)
     if info is None:
-        raise ValueError(f"unknown resource kind {name_or_listing!r}; kinds: {', '.join(BY_NAME)}")
-    return info
+        return name
+    if language is None:
+        from django.utils import translation
+
+        language = translation.get_language()
+    return info.display_name(language)
 
 
-def external_id(info: KindInfo, item: dict[str, Any]) -> str:
-    return str(item[info.id_key])
+def name_of(info: Kind, item: dict[str, Any]) -> str:
+    """The name of an object in OpenStack's JSON (kept for callers holding one; the sync uses the normalised form
+    of the cloud's own connector)."""
+    from souverain.connectors.openstack.normalise import name_of as openstack_name
+
+    return openstack_name(info.listing, item)
 
 
-def project_of(info: KindInfo, item: dict[str, Any]) -> str:
-    if info.per_project:
-        return str(item.get("project_id") or "")
-    if info.name == "project":  # a project belongs to itself, so mapping it maps its tenant too
-        return str(item.get("id") or "")
-    for key in PROJECT_KEYS:
-        value = item.get(key)
-        if value:
-            return str(value)
-    return ""
+def status_of(info: Kind, item: dict[str, Any]) -> str:
+    """The status of an object in OpenStack's JSON (see ``name_of``)."""
+    from souverain.connectors.openstack.normalise import status_of as openstack_status
 
-
-def name_of(info: KindInfo, item: dict[str, Any]) -> str:
-    for key in NAME_KEYS:
-        value = item.get(key)
-        if value:
-            return str(value)[:255]
-    if info.name == "security_group_rule":
-        ports = "" if item.get("port_range_min") is None else f" {item['port_range_min']}-{item.get('port_range_max')}"
-        peer = item.get("remote_ip_prefix") or item.get("remote_group_id") or ""
-        return f"{item.get('direction', '')} {item.get('protocol') or 'any'}{ports} {peer}".strip()[:255]
-    return ""
-
-
-def status_of(info: KindInfo, item: dict[str, Any]) -> str:
-    status = item.get("status")
-    if isinstance(status, str):
-        return status.lower()[:40]
-    if info.name == "project":
-        return "enabled" if item.get("enabled", True) else "disabled"
-    return ""
+    return openstack_status(info.listing, item)
 
 
 def tags_of(item: dict[str, Any]) -> list[str]:
-    tags = item.get("tags")
-    return sorted({str(t) for t in tags})[:100] if isinstance(tags, list) else []
+    """The tags of an object in OpenStack's JSON (see ``name_of``)."""
+    from souverain.connectors.openstack.normalise import tags_of as openstack_tags
+
+    return openstack_tags(item)
 
 
 def canonical(value: Any) -> Any:
@@ -157,14 +138,3 @@ def canonical(value: Any) -> Any:
         if len(value) > 1 and all(isinstance(item, dict) and "id" in item for item in value):
             value.sort(key=lambda item: (str(item["id"]), json.dumps(item, sort_keys=True, default=str)))
     return value
-
-
-def is_deletion_marker(item: dict[str, Any]) -> bool:
-    """The API returned this object only to say it was deleted (Nova ``changes-since``)."""
-    return str(item.get("status", "")).upper() == "DELETED" or item.get("deleted") is True
-
-
-def is_managed(item: dict[str, Any], tags: list[str]) -> bool:
-    metadata = item.get("metadata")
-    marked = isinstance(metadata, dict) and str(metadata.get(MANAGED_METADATA_KEY, "")).lower() == "true"
-    return marked or MANAGED_TAG in tags

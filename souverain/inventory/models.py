@@ -22,7 +22,7 @@ from souverain.core.models import ChangeLoggedModel
 from souverain.estate.models import Cloud, Region
 from souverain.tenancy.models import Tenant
 
-from .kinds import KIND_CHOICES
+from . import kinds
 from .natural import MAX_LENGTH, natural_key
 
 
@@ -66,8 +66,19 @@ class ProjectMapping(ChangeLoggedModel):
         return f"{self.cloud.slug}:{self.project_id} → {self.tenant.slug}"
 
 
+def validate_kind(value: str) -> None:
+    """A kind of the registry (``connectors.kinds``): checked here rather than by database choices, so a new kind
+    needs no migration."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        kinds.kind(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc), code="invalid_kind") from None
+
+
 class Resource(models.Model):
-    kind = models.CharField(max_length=32, choices=KIND_CHOICES)
+    kind = models.CharField(max_length=32, validators=[validate_kind])
     # No single-column indexes on cloud and tenant: the composite indexes below start with them.
     cloud = models.ForeignKey(Cloud, on_delete=models.CASCADE, related_name="resources", db_index=False)
     region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="resources")
@@ -80,6 +91,10 @@ class Resource(models.Model):
     name_sort = NaturalSortKeyField(source="name")
     status = models.CharField(max_length=40, blank=True, help_text=_("The cloud's status, lower case"))
     attrs = models.JSONField(default=dict, help_text=_("The API's own representation, as last seen"))
+    # The connector's normalised attributes beyond the columns (zone, size, addresses, flavor, vcpus, ram, labels,
+    # created, updated: connectors.kinds), the same keys for every provider.
+    normalised = models.JSONField(default=dict, blank=True,
+                                  help_text=_("Normalised attributes: zone, size, addresses, flavor, labels..."))
     attrs_hash = models.CharField(max_length=32, help_text=_("Hash of attrs: unchanged objects are not rewritten"))
     tags = models.JSONField(default=list, blank=True)
     managed = models.BooleanField(default=False, help_text=_("Created by Souverain; False: discovered outside it"))
@@ -112,6 +127,9 @@ class Resource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name or self.external_id}"
+
+    def get_kind_display(self) -> str:
+        return kinds.label(self.kind)
 
     @property
     def is_gone(self) -> bool:
@@ -151,7 +169,7 @@ class SyncState(models.Model):
 
     cloud = models.ForeignKey(Cloud, on_delete=models.CASCADE, related_name="sync_states")
     region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="sync_states")
-    kind = models.CharField(max_length=32, choices=KIND_CHOICES)
+    kind = models.CharField(max_length=32, validators=[validate_kind])
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEVER)
     error = models.TextField(blank=True)
     last_attempt = models.DateTimeField(null=True, blank=True)
@@ -172,3 +190,6 @@ class SyncState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region}/{self.kind}: {self.status}"
+
+    def get_kind_display(self) -> str:
+        return kinds.label(self.kind)

@@ -48,6 +48,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from souverain.connectors import Connector, ConnectorError, NotSupported, get_connector
+from souverain.connectors.kinds import DETAIL_KEYS, Normalised, check_normalised
+from souverain.connectors.registry import provider_class
 from souverain.estate.models import Cloud, Region
 from souverain.jobs import db, locks
 from souverain.jobs import services as jobs
@@ -68,7 +70,7 @@ JOB_KIND = "inventory.sync"
 #: clocks of Souverain and of the cloud's database not quite agreeing. Re-listed unchanged objects cost a
 #: hash comparison each and no write.
 SINCE_MARGIN = timedelta(seconds=60)
-_VALUES = ["project_id", "tenant_id", "name", "name_sort", "status", "attrs", "attrs_hash", "tags"]
+_VALUES = ["project_id", "tenant_id", "name", "name_sort", "status", "attrs", "normalised", "attrs_hash", "tags"]
 INSERT_COLUMNS = ["kind", "cloud_id", "region_id", "external_id", *_VALUES, "managed", "first_seen", "last_seen",
                   "gone_at", "last_sync_id"]
 UPDATE_COLUMNS = [*_VALUES, "managed", "last_seen", "gone_at", "last_sync_id"]
@@ -186,8 +188,11 @@ def schedule_syncs(full: bool) -> list[Job]:
 # --- the engine ----------------------------------------------------------------------------------------------
 
 
-def digest(item: dict[str, Any]) -> str:
+def digest(item: dict[str, Any], normalised: dict[str, Any] | None = None) -> str:
+    """The hash of a document and of the normalised attributes stored beside it: a change of either rewrites."""
     data = json.dumps(item, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    if normalised:
+        data += json.dumps(normalised, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
     return hashlib.blake2b(data.encode(), digest_size=16).hexdigest()
 
 
@@ -230,8 +235,8 @@ class SyncRun:
         self.reporter = reporter
         self.full = full
         names = kinds or [k.name for k in K.KINDS]
-        order = {listing: i for i, listing in enumerate(K.START_ORDER)}
-        self.kinds = sorted((K.kind(n) for n in names), key=lambda k: order.get(k.listing, len(order)))
+        # The registry's start order: the longest listings first, so they overlap the short ones.
+        self.kinds = sorted({K.kind(n) for n in names}, key=lambda k: (k.start, k.name))
         self.factory = connector_factory or cached_connector
         self.cloud_threads = cloud_threads or int(_setting("SOUVERAIN_SYNC_CLOUD_THREADS", 8))
         self.kind_threads = kind_threads or int(_setting("SOUVERAIN_SYNC_KIND_THREADS", 4))
@@ -331,7 +336,8 @@ class SyncRun:
     def _sync_kind(self, ctx: _Region, info: K.KindInfo, state: SyncState) -> None:
         started = timezone.now()
         clock = time.monotonic()
-        incremental = (not self.full and info.incremental and state.time_filter is not False
+        incremental = (not self.full and info.listing in getattr(ctx.connector, "incremental_kinds", ())
+                       and state.time_filter is not False
                        and state.last_success is not None and state.last_full is not None)
         since = state.last_success - SINCE_MARGIN if incremental and state.last_success else None
         time_filter = None if self.full else state.time_filter
@@ -389,12 +395,21 @@ class SyncRun:
     def _apply_page(self, ctx: _Region, info: K.KindInfo, page: list[dict[str, Any]], stats: Counter[str],
                     project_names: dict[str, str]) -> set[str]:
         """Write what is new or changed in one page; returns the ids it held."""
+        # The connector's normalised form is all the sync reads of an object; the document is stored whole.
+        normalise = _normaliser(ctx)
         items: dict[str, dict[str, Any]] = {}
+        forms: dict[str, Normalised] = {}
+        details: dict[str, dict[str, Any]] = {}  # the normalised attributes stored beside the columns
         for item in page:
             try:
-                items[K.external_id(info, item)] = K.canonical(item)
+                form = check_normalised(info.name, normalise(info.listing, item))
             except (KeyError, TypeError):
                 stats["skipped"] += 1
+                continue
+            ext = str(form["id"])
+            items[ext] = K.canonical(item)
+            forms[ext] = form
+            details[ext] = {key: form[key] for key in DETAIL_KEYS if form.get(key) not in (None, "", [], {})}
         if not items:
             return set()
         stats["seen"] += len(items)
@@ -402,8 +417,8 @@ class SyncRun:
         with db.turn():
             known = {row[0]: row[1:] for row in Resource.objects.filter(external_id__in=list(items), **scope)
                      .values_list("external_id", "id", "attrs_hash", "gone_at", "managed")}
-        hashes = {ext: digest(item) for ext, item in items.items()}
-        deleted = {ext for ext, item in items.items() if info.deletions_visible and K.is_deletion_marker(item)}
+        hashes = {ext: digest(item, details[ext]) for ext, item in items.items()}
+        deleted = {ext for ext in items if forms[ext].get("deleted")}
         rewrite = [row[0] for ext, row in known.items()
                    if (ext in deleted and row[2] is None) or (ext not in deleted and (row[1] != hashes[ext] or row[2]))]
         previous: dict[int, dict[str, Any]] = {}
@@ -424,12 +439,15 @@ class SyncRun:
                 if ext not in deleted:
                     stats["unchanged"] += 1
                 continue
-            project = K.project_of(info, item)
-            tags = K.tags_of(item)
-            managed = K.is_managed(item, tags)
-            name = (project_names.get(project) or project)[:255] if info.per_project else K.name_of(info, item)
-            status = "deleted" if ext in deleted else K.status_of(info, item)
-            values = (project[:64], ctx.tenants.get(project), name, natural_key(name), status, item, hashes[ext], tags)
+            form = forms[ext]
+            project = str(form.get("project") or "")
+            tags = sorted({str(t) for t in form.get("tags") or []})[:100]
+            managed = bool(form.get("managed"))
+            name = (project_names.get(project) or project)[:255] if info.per_project else \
+                str(form.get("name") or "")[:255]
+            status = "deleted" if ext in deleted else str(form.get("status") or "").lower()[:40]
+            values = (project[:64], ctx.tenants.get(project), name, natural_key(name), status, item, details[ext],
+                      hashes[ext], tags)
             gone_at = now if ext in deleted else None
             if row is None:
                 creates.append((info.name, ctx.cloud.pk, ctx.region.pk, ext, *values, managed, now, now, gone_at,
@@ -605,6 +623,14 @@ def apply_project_mappings(cloud_id: int) -> list[int]:
 
 
 # --- helpers -------------------------------------------------------------------------------------------------
+
+
+def _normaliser(ctx: _Region) -> Callable[[str, dict[str, Any]], Normalised]:
+    """The cloud's connector's ``normalise``; its provider's, when a page comes without a connection (provisioning
+    records what it created through ``_apply_page``)."""
+    if ctx.connector is not None:
+        return ctx.connector.normalise
+    return provider_class(ctx.cloud.kind).normalise
 
 
 def _describe(exc: BaseException) -> str:

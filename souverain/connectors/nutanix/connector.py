@@ -36,8 +36,8 @@ from . import normalise
 PAGE_LIMIT = 100
 _SDKS = {"vmm": vmm, "clustermgmt": cm, "networking": net, "prism": prism}
 
-#: kind → (namespace, API class, list method, normaliser, incremental). VMs, images and subnets are stored by
-#: the inventory under OpenStack's kind names; the others are Nutanix's own and listed on demand.
+#: listing → (namespace, API class, list method, shaping function, incremental). VMs, images and subnets are the
+#: registry's server, image and subnet kinds; the others are listed on demand (not in the inventory yet).
 KINDS: dict[str, tuple[str, str, str, str, bool]] = {
     "servers": ("vmm", "VmApi", "list_vms", "vm", True),
     "images": ("vmm", "ImagesApi", "list_images", "image", False),
@@ -54,6 +54,12 @@ TASK_FAILED = {"FAILED", "CANCELED"}
 @register("nutanix")
 class NutanixConnector(Connector):
     """One Prism Central (its "region" is the estate's region the clusters belong to)."""
+
+    #: The registry kinds the inventory syncs from Prism; ``raw_pages`` also lists the other collections of
+    #: ``KINDS`` (categories, read to name a VM's tags, and clusters, hosts, storage containers on demand).
+    display_name = "Nutanix Prism Central"
+    kinds = ("servers", "images", "subnets")
+    incremental_kinds = frozenset(name for name, spec in KINDS.items() if spec[4])
 
     def __init__(self, cloud: str | None = None, *, region: str | None = None,
                  config: Mapping[str, Any] | None = None, name: str | None = None, verify_ssl: bool | None = None,
@@ -93,8 +99,9 @@ class NutanixConnector(Connector):
     def region(self) -> str | None:
         return self._region
 
-    def supports(self, kind: str) -> bool:
-        return kind in KINDS
+    @classmethod
+    def normalise(cls, kind: str, item: Resource) -> dict[str, Any]:
+        return normalise.normalised(kind, item)
 
     def _api(self, ns: str, cls: str, listing: bool = False) -> Any:
         key = (ns, cls, listing)
@@ -280,17 +287,3 @@ def _translate(exc: Any, cloud: str, region: str | None) -> ConnectorError:
     kind = {401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 412: Conflict, 428: Conflict,
             503: Unavailable, 504: Unavailable}.get(exc.status, ConnectorError)
     return kind(message, cloud=cloud, region=region)
-
-
-def _not_supported(name: str) -> Callable[..., Any]:
-    def verb(self: NutanixConnector, *args: Any, **kwargs: Any) -> Any:
-        raise NotSupported(f"{name} is not supported by the Nutanix connector", cloud=self.cloud, region=self.region)
-
-    verb.__name__ = name
-    return verb
-
-
-# The base interface is OpenStack-shaped; the verbs Prism has no counterpart for say so when called.
-for _name in sorted(getattr(NutanixConnector, "__abstractmethods__", ())):
-    setattr(NutanixConnector, _name, _not_supported(_name))
-NutanixConnector.__abstractmethods__ = frozenset()

@@ -1,9 +1,11 @@
-"""Nutanix objects in the form the inventory reads today (``inventory.kinds``: OpenStack's keys).
+"""Nutanix objects as the connector yields them, and in the registry's normalised form (``connectors.kinds``).
 
-The inventory indexes ``id``, ``name``, ``status``, ``project_id`` and ``tags`` and reads ``souverain:*``
-labels from a server's ``metadata``; until a provider-neutral kind registry exists, a Nutanix VM is stored
-as a ``server`` with those keys, and the whole Prism document is kept under ``"nutanix"`` beside them. Pure
-functions of the wire JSON (camelCase, as Prism sends it): no SDK, no I/O.
+A listing yields each Prism document (camelCase, as Prism sends it) kept whole under ``"nutanix"``, beside a few
+keys resolved at listing time: a VM's categories are referenced by extId, so the listing names them (``tags``,
+``metadata``) while it holds the category listing. The inventory stores that document and reads only its
+normalised form (``normalised``). ``metadata`` and the OpenStack-like keys (``status``, ``addresses``...) keep
+the portal's per-kind columns and compliance's label reading (``labels_at``) working on Nutanix VMs. Pure
+functions of the wire JSON: no SDK, no I/O.
 
 Categories are Nutanix's labels (``key: value``, referenced from a VM by extId): each becomes a tag
 ``key=value`` and a metadata entry ``key: value`` (so ``souverain:data-class: personal`` classifies a VM
@@ -85,3 +87,27 @@ def plain(raw: dict[str, Any]) -> dict[str, Any]:
     ext_id = raw.get("extId") or raw.get("containerExtId")
     return {"id": ext_id, "name": raw.get("name") or raw.get("hostName") or
             (f"{raw['key']}={raw.get('value')}" if "key" in raw else ""), "nutanix": raw}
+
+
+def normalised(kind: str, item: dict[str, Any]) -> dict[str, Any]:
+    """The registry's normalised form of a document this connector yields (``vm``, ``image``, ``subnet``)."""
+    out: dict[str, Any] = {"id": str(item["id"]), "name": str(item.get("name") or "")[:255],
+                           "status": str(item.get("status") or "").lower()[:40],
+                           "project": str(item.get("project_id") or ""), "tags": list(item.get("tags") or [])}
+    labels = item.get("metadata")
+    if isinstance(labels, dict) and labels:
+        out["labels"] = {str(k): str(v) for k, v in labels.items()}
+    out["managed"] = str(out.get("labels", {}).get("souverain:managed", "")).lower() == "true" or \
+        "souverain-managed" in out["tags"]
+    for key in ("vcpus", "ram", "addresses", "created", "updated"):
+        if item.get(key) not in (None, "", {}):
+            out[key] = item[key]
+    if kind == "servers":
+        sizes = [d.get("size_bytes") for d in item.get("disks") or [] if isinstance(d.get("size_bytes"), int)]
+        if sizes:
+            out["size"] = sum(sizes)
+        if item.get("cluster_id"):
+            out["zone"] = str(item["cluster_id"])  # a Prism cluster is the failure domain: the zone
+    elif kind == "images" and isinstance(item.get("size"), int):
+        out["size"] = item["size"]
+    return out

@@ -14,17 +14,23 @@ from urllib.parse import quote
 
 from openstack import connection as sdk_connection
 
-from ..base import RESOURCE_KINDS, Connector, Page, Resource
+from ..base import Connector, Page, Resource
 from ..errors import NotFound, NotSupported
 from ..registry import register
 from ..retry import RetryPolicy
-from . import incremental, paging
+from . import incremental, normalise, paging
 from .capacity import read_capacity
 from .connection import connect
 from .kinds import KINDS, QUOTA_APIS, Kind
 from .transport import Transport
 
 _IMAGE_PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
+
+
+#: A clouds.yaml entry's (or config's) key capping the microversions asked for, per service type, e.g.
+#: ``souverain_max_microversions: {compute: "2.60", block-storage: "3.50"}`` for a vendor distribution whose
+#: advertised range is wider than what it implements (tests/functional/test_fusionsphere.py).
+MAX_MICROVERSIONS_KEY = "souverain_max_microversions"
 
 
 @register("openstack")
@@ -35,8 +41,19 @@ class OpenStackConnector(Connector):
     ``region_name``, ``interface``...) for credentials kept by the application, and ``name`` then
     names the cloud in errors and logs. ``all_projects`` forces (or forbids) listing every project;
     by default the connector lists every project when the token carries the ``admin`` role.
-    ``api_timeout`` bounds each HTTP request, ``retry`` how transient failures are retried.
+    ``api_timeout`` bounds each HTTP request, ``retry`` how transient failures are retried. The entry may cap
+    the microversions asked for (``souverain_max_microversions``): vendor distributions (FusionSphere-type) run
+    older ranges or advertise more than they implement. Unknown fields in answers and unknown services in the
+    catalogue are ignored: documents are stored whole and only the registry's kinds are looked up.
     """
+
+    display_name = "OpenStack"
+    kinds = (*KINDS, "quotas", "usage")
+    incremental_kinds = frozenset(name for name, spec in KINDS.items() if spec.since is not None)
+
+    @classmethod
+    def normalise(cls, kind: str, item: Resource) -> dict[str, Any]:
+        return normalise.normalise(kind, item)
 
     def __init__(
         self,
@@ -56,7 +73,11 @@ class OpenStackConnector(Connector):
         self._all_projects = all_projects
         self._quota_name_cache: dict[str, set[str]] | None = None
         self._refused: set[str] = set()  # kinds whose time filter this cloud refused
-        self._t = Transport(conn, cloud=self._cloud, region=self._region, retry=retry or RetryPolicy())
+        caps = conn.config.config.get(MAX_MICROVERSIONS_KEY) or {}
+        if not isinstance(caps, Mapping):
+            raise ValueError(f"{MAX_MICROVERSIONS_KEY} must map service types to microversions")
+        self._t = Transport(conn, cloud=self._cloud, region=self._region, retry=retry or RetryPolicy(),
+                            max_microversions={str(k): str(v) for k, v in caps.items()})
 
     # -- identity of the connection -------------------------------------------------------------
 
@@ -445,7 +466,7 @@ def _kind(kind: str) -> Kind:
     try:
         return KINDS[kind]
     except KeyError:
-        raise ValueError(f"unknown resource kind {kind!r}; kinds: {', '.join(RESOURCE_KINDS)}") from None
+        raise ValueError(f"unknown resource kind {kind!r}; kinds: {', '.join(KINDS)}") from None
 
 
 def _item_path(spec: Kind, id: str) -> str:

@@ -11,6 +11,7 @@ import yaml
 from django.utils import timezone
 
 from souverain.connectors import ConnectorError
+from souverain.connectors.openstack import OpenStackConnector
 from souverain.estate.models import Cloud, LegalEntity, Region
 from souverain.jobs.models import Job
 from souverain.tenancy.models import Tenant
@@ -85,6 +86,10 @@ class FakeConnector:
         self.failing = failing or {}
         self.fail_after = fail_after
         self.calls: list[tuple[str, datetime | None]] = []
+
+    #: Its data is in OpenStack's JSON: OpenStack's normalised form and incremental listings.
+    incremental_kinds = OpenStackConnector.incremental_kinds
+    normalise = staticmethod(OpenStackConnector.normalise)
 
     def supports(self, kind: str) -> bool:
         return kind not in self.unsupported

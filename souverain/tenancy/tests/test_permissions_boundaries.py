@@ -59,7 +59,7 @@ def clouds(tenants: dict[str, Tenant]) -> dict[str, Cloud]:
     made = {}
     for slug, dedicated in (("public", []), ("home-private", ["home"]), ("foreign-vm-private", ["foreign"]),
                             ("shared-private", ["home", "foreign"])):
-        cloud = Cloud.objects.create(slug=slug, name=slug, kind=Cloud.Kind.OPENSTACK, operator=operator)
+        cloud = Cloud.objects.create(slug=slug, name=slug, kind="openstack", operator=operator)
         cloud.dedicated_to.add(*(tenants[key] for key in dedicated))
         Region.objects.create(cloud=cloud, slug="r1", name=f"{slug} r1")
         made[slug] = cloud

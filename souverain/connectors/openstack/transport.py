@@ -28,9 +28,13 @@ from .kinds import MICROVERSIONS, Microversion
 
 class Transport:
     def __init__(
-        self, conn: sdk_connection.Connection, *, cloud: str, region: str | None, retry: RetryPolicy
+        self, conn: sdk_connection.Connection, *, cloud: str, region: str | None, retry: RetryPolicy,
+        max_microversions: Mapping[str, str] | None = None,
     ) -> None:
         self.conn = conn
+        # service type -> the highest microversion this cloud is to be asked for, whatever it advertises: a
+        # vendor distribution (FusionSphere-type) may advertise more than it implements faithfully.
+        self.max_microversions = dict(max_microversions or {})
         self.cloud = cloud
         self.region = region
         self.retry = retry
@@ -121,11 +125,18 @@ class Transport:
     def _negotiated(self, service: str, proxy: Any) -> tuple[Microversion, str | None]:
         known = self._microversions.get(service)
         if known is None:
-            known = _negotiate(MICROVERSIONS.get(service), proxy)
+            known = _negotiate(_capped(MICROVERSIONS.get(service), self.max_microversions.get(service)), proxy)
             if known is None:
                 return None, None  # no discovery document this time: ask again next call
             self._microversions[service] = known
         return known
+
+
+def _capped(wanted: str | None, cap: str | None) -> str | None:
+    if wanted is None or cap is None:
+        return wanted
+    lower = min(discover.normalize_version_number(wanted), discover.normalize_version_number(str(cap)))
+    return str(discover.version_to_string(lower))
 
 
 def _negotiate(wanted: str | None, proxy: Any) -> tuple[Microversion, str | None] | None:

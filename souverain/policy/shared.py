@@ -10,7 +10,9 @@ Cold classes remain the expensive case (every region a Rego evaluation). The cla
 about are few and repeat (a tenant's defaults plus a handful of data-class sets), so ``PlacementClass`` keeps
 them (deciding part only, hashed) and ``warm_placements`` — run by each compliance pass, which already follows
 every estate, knowledge-base and policy change and the change of date — decides them again for the new context
-before anybody asks. Rows of past dates are pruned by the same pass.
+before anybody asks. Rows of past dates are pruned by the same pass. The pass's own decisions (every
+inventory class in its region) are shared too (``share_decided``): a what-if reads them instead of deciding
+its "before" side and its destinations cold.
 """
 
 from __future__ import annotations
@@ -71,12 +73,31 @@ def remember_class(workload: Mapping[str, Any], today: dt.date) -> None:
         pass
 
 
+def share_decided(on: dt.date) -> int:
+    """Put this process's decisions of ``on`` (the current policy set) in the shared store; returns how many.
+
+    Run by the compliance job right after its pass, in the same process: the engine's cache then holds the
+    decision of every inventory class in its region, under the same keys as everywhere. A what-if reads them
+    (``mobility/services.py``: the "before" side of every class, and the destinations it may move to), as does
+    a placement of the same workload in another process. At most the cache's size; rows already there are
+    skipped by the insert."""
+    from . import services
+
+    engine = services.current_engine()
+    day, version = on.isoformat(), engine.policy_set.version
+    decided = {key: decision for key, decision in engine.cache.items() if key[0] == version and key[1] == day
+               and not getattr(decision, "errors", None)}
+    DatabaseDecisions().put_many(decided)
+    return len(decided)
+
+
 def warm_placements(on: dt.date) -> int:
     """Decide every recently used placement class in every region for ``on``, through both cache levels, and
     drop shared decisions of past dates. Returns the number of classes decided."""
     from . import placement, services
 
     SharedDecision.objects.filter(date__lt=on).delete()
+    share_decided(on)
     classes = PlacementClass.objects.filter(last_used__gte=on - dt.timedelta(days=WARM_DAYS))
     workloads = list(classes.order_by("-last_used").values_list("workload", flat=True)[:WARM_CLASSES])
     if not workloads:

@@ -111,6 +111,11 @@ class DecisionCache(Generic[V]):
             while len(self._entries) > self.maxsize:
                 self._entries.popitem(last=False)
 
+    def items(self) -> list[tuple[tuple[str, ...], V]]:
+        """A copy of every (key, value), least recently used first (for sharing them: ``policy/shared.py``)."""
+        with self._lock:
+            return list(self._entries.items())
+
     def invalidate(self) -> None:
         """Forget every decision (after the knowledge base or a policy changed); counters are kept."""
         with self._lock:

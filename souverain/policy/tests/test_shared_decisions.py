@@ -9,7 +9,7 @@ import pytest
 from souverain.policy import services
 from souverain.policy.engine import Engine
 from souverain.policy.models import PlacementClass, SharedDecision
-from souverain.policy.shared import warm_placements
+from souverain.policy.shared import DatabaseDecisions, warm_placements
 
 ON = dt.date(2026, 11, 25)
 WORKLOAD = {"data_classes": ["health", "personal"], "tenant_category": "regulated_health"}
@@ -83,3 +83,24 @@ def test_the_compliance_pass_decides_recent_placement_classes_again_for_a_new_da
         assert third.evaluations == 0
     finally:
         third.close()
+
+
+@pytest.mark.django_db
+def test_the_compliance_pass_shares_its_own_decisions_of_the_day(engines):
+    from souverain.policy.shared import share_decided
+
+    first, second, current = engines
+    context = services.current_context(ON)
+    from souverain.policy import placement
+
+    # What a compliance pass leaves in its process's cache: one decision per (class workload, region).
+    placement.decide_all(WORKLOAD, context.cases[:3], context, ON, first)
+    placement.decide_all(WORKLOAD, context.cases[:1], context, ON + dt.timedelta(days=1), first)
+    assert not SharedDecision.objects.exists()
+    assert share_decided(ON) == 3  # today's only
+    assert SharedDecision.objects.filter(date=ON).count() == 3 and SharedDecision.objects.count() == 3
+    assert share_decided(ON) == 3 and SharedDecision.objects.count() == 3  # written once
+
+    current["engine"] = second
+    placement.decide_all(WORKLOAD, context.cases[:3], context, ON, second, DatabaseDecisions())
+    assert second.evaluations == 0

@@ -7,9 +7,6 @@ the row (``post_save`` runs inside it), and the apps below need not know the aud
 
 from __future__ import annotations
 
-import logging
-import logging.handlers
-import os
 from typing import Any
 
 from django.apps import apps
@@ -18,7 +15,7 @@ from django.db.models.signals import post_save
 
 from souverain.core import events
 
-from . import services
+from . import services, syslog_export
 
 
 def _login(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
@@ -68,19 +65,9 @@ def _kb_release(sender: Any, instance: Any, created: bool, raw: bool = False, **
                               "changes": instance.changes})
 
 
-def _syslog_handler() -> None:
-    target = os.environ.get("SOUVERAIN_AUDIT_SYSLOG", "")
-    if not target or services.syslog.handlers:
-        return
-    host, _, port = target.rpartition(":")
-    address: Any = (host, int(port)) if host and port.isdigit() else target
-    services.syslog.addHandler(logging.handlers.SysLogHandler(address=address))
-    services.syslog.setLevel(logging.INFO)
-
-
 def connect() -> None:
     events.add_recorder(services.record_event)
-    _syslog_handler()
+    syslog_export.configure()  # SOUVERAIN_AUDIT_SYSLOG: off when empty
     user_logged_in.connect(_login, dispatch_uid="audit:login")
     user_login_failed.connect(_login_failed, dispatch_uid="audit:login_failed")
     for label, receiver in (("policy.PolicyVersion", _policy_version),

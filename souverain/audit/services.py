@@ -31,7 +31,8 @@ Verify. ``verify`` streams the records in seq order in chunks (``iterator``; mem
 checkpoint's hash, signature and links, that every checkpoint's head is the record it signed, and that the log
 does not end before the last checkpoint. It locates the first bad record and says what is wrong: edited,
 deleted, inserted, reordered, truncated. ``export`` writes checkpoints then records as JSON lines, which
-``chain.verify_export`` checks offline (no Django, no database).
+``chain.verify_export`` checks offline (no Django, no database). The same lines go to syslog after each commit
+when ``SOUVERAIN_AUDIT_SYSLOG`` is set (``syslog_export.py``: RFC 5424, a bounded queue, drops audited).
 
 Who reads it. Operator admins and auditors not bound to a tenant read every record. Tenant users and
 auditors bound to one tenant see no record: a record's before/after may name other tenants' objects, and a
@@ -55,14 +56,10 @@ from django.utils import timezone
 from souverain.core.context import current_actor
 from souverain.core.events import Event
 
-from . import chain, keys
+from . import chain, keys, syslog_export
 from .models import AuditCheckpoint, AuditRecord
 
 log = logging.getLogger(__name__)
-# Every record as one JSON line, for syslog: off unless SOUVERAIN_AUDIT_SYSLOG names a syslog socket or host:port
-# (receivers.connect adds the handler); it does not go to the console's log with the rest.
-syslog = logging.getLogger("souverain.audit.records")
-syslog.propagate = False
 
 #: Key of the PostgreSQL advisory lock serialising appends and checkpoints ("SOUVAUDT" as a big-endian int).
 ADVISORY_LOCK_KEY = 0x534F555641554454 - (1 << 63)
@@ -116,8 +113,8 @@ def append(action: str, *, object_type: str = "", object_id: str = "", object_re
         digest = chain.record_hash(fields, data_text)
         record = AuditRecord(**{**fields, "time": now, "data": data_text, "hash": digest})
         record.save(using=using)
-    if syslog.handlers:
-        syslog.info("%s", json.dumps(as_export(record), ensure_ascii=False))
+        # To syslog once the caller's transaction commits (not at all if it rolls back): syslog_export.py.
+        syslog_export.after_commit("record", record, using)
     return record
 
 
@@ -163,6 +160,7 @@ def make_checkpoint() -> AuditCheckpoint:
         checkpoint = AuditCheckpoint(**{**fields, "time": dt.datetime.fromisoformat(fields["time"])},
                                      signature=signature, hash=chain.checkpoint_hash(fields))
         checkpoint.save(using=using)
+        syslog_export.after_commit("checkpoint", checkpoint, using)
     return checkpoint
 
 
@@ -222,14 +220,26 @@ def _rows(queryset: Any) -> Iterator[tuple[dict[str, Any], str, str]]:
         yield fields, data_text, fields["hash"]
 
 
+def _checkpoints_within(queryset: Any) -> Any:
+    first = queryset.values_list("seq", flat=True).first()
+    last = queryset.order_by("-seq").values_list("seq", flat=True).first()
+    if first is None:
+        return AuditCheckpoint.objects.none()
+    return AuditCheckpoint.objects.filter(first_seq__gte=first, last_seq__lte=last).order_by("number")
+
+
+def export_objects(start: Any = None, end: Any = None) -> tuple[Iterator[AuditRecord], Any]:
+    """The records of a range (streamed) and the checkpoints within it: what ``export_lines`` writes, as rows
+    (``souverain audit export --syslog`` formats them as the live syslog export does)."""
+    queryset = records_between(start, end)
+    return queryset.iterator(chunk_size=CHUNK), _checkpoints_within(queryset)
+
+
 def export_lines(start: Any = None, end: Any = None) -> Iterator[str]:
     """JSON lines for a SIEM or an offline verify: the checkpoints within the range, then its records."""
     queryset = records_between(start, end)
-    first = queryset.values_list("seq", flat=True).first()
-    last = queryset.order_by("-seq").values_list("seq", flat=True).first()
-    if first is not None:
-        for cp in AuditCheckpoint.objects.filter(first_seq__gte=first, last_seq__lte=last).order_by("number"):
-            yield json.dumps({"type": "checkpoint", **checkpoint_fields(cp)}, ensure_ascii=False)
+    for cp in _checkpoints_within(queryset):
+        yield json.dumps({"type": "checkpoint", **checkpoint_fields(cp)}, ensure_ascii=False)
     for fields, data_text, _ in _rows(queryset):
         fields["data"] = json.loads(data_text)
         yield json.dumps({"type": "record", **fields}, ensure_ascii=False)

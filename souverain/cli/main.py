@@ -736,11 +736,29 @@ def audit_verify(start: str | None, end: str | None, file: str | None, public_ke
 @audit.command("export")
 @click.option("--from", "start", default=None, help="First sequence number, or an ISO date or time.")
 @click.option("--to", "end", default=None, help="Last sequence number, or an ISO date or time.")
-def audit_export(start: str | None, end: str | None) -> None:
+@click.option("--syslog", "syslog_address", default=None, metavar="ADDRESS",
+              help="Send them to syslog instead (udp://host:514, tcp://host:514, unix:///dev/log): a back-fill, "
+                   "as the live export formats them (RFC 5424, JSON payload).")
+def audit_export(start: str | None, end: str | None, syslog_address: str | None) -> None:
     """Write checkpoints then records as JSON lines on standard output (for a SIEM, or verify --file)."""
     _django()
     from souverain.audit import services
 
+    if syslog_address is not None:
+        from django.conf import settings
+
+        from souverain.audit import syslog_export
+
+        try:
+            records, checkpoints = services.export_objects(start, end)
+            sent = syslog_export.backfill(syslog_address, records, checkpoints,
+                                          facility=settings.SOUVERAIN_AUDIT_SYSLOG_FACILITY)
+        except ValueError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"syslog {syslog_address}: {exc}")
+        say(f"sent {sent} message(s) to {syslog_address}")
+        return
     try:
         for line in services.export_lines(start, end):
             sys.stdout.write(line + "\n")

@@ -110,6 +110,33 @@ def test_the_seed_question_reaches_the_sovereign_region_through_the_vendor_and_w
 
 
 @pytest.mark.django_db
+def test_a_fresh_process_reads_the_compliance_pass_decisions_from_the_shared_store_and_writes_none(seeded):
+    from souverain.policy import services as policy_services
+    from souverain.policy.compliance import evaluate
+    from souverain.policy.models import SharedDecision
+    from souverain.policy.shared import share_decided
+
+    question = services.change_question(SEED.read_text(encoding="utf-8"), SEED.name)
+    engine = policy_services.current_engine()
+    engine.cache.invalidate()
+    alone = services.answer(question, on=ON)  # nothing shared yet: every decision made here
+    assert alone["decisions"]["made"] > 0 and alone["decisions"]["from_store"] == 0
+
+    engine.cache.invalidate()
+    evaluate(on=ON, trigger="manual")  # the compliance job: its pass, then it shares what it decided
+    assert share_decided(ON) > 0
+    engine.cache.invalidate()  # a web process that never decided anything
+    counts, shared = row_counts(), SharedDecision.objects.count()
+    result = services.answer(question, on=ON)
+    assert row_counts() == counts and SharedDecision.objects.count() == shared
+    # The "before" side of every class and the destinations in unchanged regions come from the store.
+    assert result["decisions"]["from_store"] > 0
+    assert result["decisions"]["made"] < alone["decisions"]["made"]
+    for part in ("resources", "saved_workloads", "regions"):
+        assert result[part] == alone[part]
+
+
+@pytest.mark.django_db
 def test_a_tenant_user_gets_only_its_own_resources_and_the_clouds_it_may_see(seeded, role_users):
     question = services.change_question(SEED.read_text(encoding="utf-8"), SEED.name)
     SavedWorkload.objects.create(tenant=seeded["tenants"]["foreign"], name="foreign-vm-workload",

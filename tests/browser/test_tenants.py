@@ -65,7 +65,7 @@ def test_delegated_administration_of_the_tree_in_english_and_french(org: dict[st
     assert "alice added." in page.inner_text("main")
     page.select_option("table.tenant-members select[name=role]", "tenant-admin")
     with page.expect_navigation():
-        page.click("table.tenant-members button[type=submit]")
+        page.click("table.tenant-members form:has(input[value=set-role]) button[type=submit]")
     assert Membership.objects.get(user__username="alice").role == Role.TENANT_ADMIN
     ui.shot("member-admin")
     # The sibling and the parent do not exist for this admin.
@@ -88,11 +88,53 @@ def test_delegated_administration_of_the_tree_in_english_and_french(org: dict[st
     assert "Client Squad créé." in page.inner_text("main")
     ui.go("/tenants/squad/")
     assert page.locator("form.create-child").count() == 0  # level 5: no deeper child offered
+    # A user may belong to several nodes: alice (admin of the team) becomes a member of the squad too; a second
+    # membership at the same node is refused, in French.
+    page.fill("form.add-member input[name=username]", "alice")
+    page.select_option("form.add-member select[name=role]", "tenant-member")
+    with page.expect_navigation():
+        page.click("form.add-member button[type=submit]")
+    assert "alice ajouté." in page.inner_text("main")
+    assert "Administrateur client · Team" in page.inner_text("table.tenant-members")  # her other membership
     ui.allowed.add("/tenants/squad/")  # the refused form answers 400
     page.fill("form.add-member input[name=username]", "alice")
     with page.expect_navigation():
         page.click("form.add-member button[type=submit]")
-    assert "Cet utilisateur a déjà une appartenance." in page.inner_text("form.add-member")
+    assert "Cet utilisateur est déjà membre du client « squad »." in page.inner_text("form.add-member")
     ui.go("/tenants/")
     assert "niveau 5" in page.locator("ul.tenant-tree").first.inner_text()
     ui.shot("tree-fr")
+
+
+def test_a_user_of_two_nodes_switches_the_membership_it_acts_with(org: dict[str, Any], watch: Any) -> None:
+    """Tenant admin of the project and member of the sibling: the header's switcher, in French then English."""
+    user = get_user_model().objects.create_user(username="dual", password="pw-dual-user-42")
+    Membership.objects.create(user=user, role=Role.TENANT_ADMIN, tenant=org["project"])
+    Membership.objects.create(user=user, role=Role.TENANT_MEMBER, tenant=org["sibling"])
+    ui = watch()
+    page = ui.page
+    ui.login("dual", "pw-dual-user-42")
+    ui.go("/tenants/project/")
+    with page.expect_navigation():
+        page.click(".lang button[value=fr]")
+    assert page.locator("form.act-as label").inner_text() == "Agir en tant que"
+    assert page.locator("form.create-child").count() == 1  # admin of the project
+    page.select_option("form.act-as select[name=membership]", label="Membre client · Sibling directorate")
+    with page.expect_navigation():
+        page.click("form.act-as button[type=submit]")
+    assert "Vous agissez désormais en tant que Membre client pour Sibling directorate." in page.inner_text("main")
+    ui.go("/tenants/")
+    tree = page.locator("ul.tenant-tree").first.inner_text()
+    assert "Sibling directorate" in tree and "Project" not in tree
+    ui.allowed.add("/tenants/project/")
+    assert ui.go("/tenants/project/").status == 404  # the project is not the sibling's
+    ui.shot("acting-as-member-fr")
+    with page.expect_navigation():
+        page.click(".lang button[value=en]")
+    page.select_option("form.act-as select[name=membership]", label="Tenant admin · Project")
+    with page.expect_navigation():
+        page.click("form.act-as button[type=submit]")
+    assert "You now act as Tenant admin at Project." in page.inner_text("main")
+    ui.go("/tenants/project/")
+    assert page.locator("form.create-child").count() == 1
+    ui.shot("acting-as-admin-en")

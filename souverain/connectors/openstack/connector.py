@@ -77,7 +77,8 @@ class OpenStackConnector(Connector):
         if not isinstance(caps, Mapping):
             raise ValueError(f"{MAX_MICROVERSIONS_KEY} must map service types to microversions")
         self._t = Transport(conn, cloud=self._cloud, region=self._region, retry=retry or RetryPolicy(),
-                            max_microversions={str(k): str(v) for k, v in caps.items()})
+                            # openstacksdk turns "-" into "_" in the config's keys: service types have "-".
+                            max_microversions={str(k).replace("_", "-"): str(v) for k, v in caps.items()})
 
     # -- identity of the connection -------------------------------------------------------------
 

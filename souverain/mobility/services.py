@@ -546,3 +546,59 @@ def _saved_workloads(tenant: Any, before: placement.Context, after: placement.Co
         return out
 
     return finish
+
+
+# --- saved workloads (the placement simulator's "Save this workload") --------------------------------------------
+
+
+class SaveError(ValueError):
+    """A workload that cannot be saved: every problem, each a sentence in the user's language."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def visible_saved_workloads(user: Any) -> Any:
+    """The saved workloads a user may see: a tenant user's tenant's (and the nodes below it), all for operators."""
+    from souverain.tenancy.permissions import Access, scope_queryset
+
+    return scope_queryset(SavedWorkload.objects.select_related("tenant"), user, Access(tenant_lookup="tenant"))
+
+
+def save_workload(user: Any, name: str, workload: dict[str, Any]) -> SavedWorkload:
+    """Keep a placement simulator's workload for what-ifs, as the API does (``/api/saved-workloads/``): a tenant
+    user's is always their own tenant's; an operator's is the workload's tenant's, or the operator's own (no
+    tenant). The descriptor is validated like the API's; SaveError lists the problems."""
+    from django.utils.translation import gettext as _
+
+    from souverain.tenancy.models import Tenant
+    from souverain.tenancy.permissions import tenant_of
+
+    name = (name or "").strip()
+    problems = []
+    if not name:
+        problems.append(_("Give the workload a name."))
+    elif len(name) > 120:
+        problems.append(_("A name has at most 120 characters."))
+    own = tenant_of(user)
+    slug = workload.get("tenant")
+    if own is not None:
+        tenant = own
+    else:
+        tenant = Tenant.objects.filter(slug=slug).first() if slug else None
+        if slug and tenant is None:
+            problems.append(_("Unknown tenant: %(tenant)s.") % {"tenant": slug})
+    descriptor = {key: value for key, value in workload.items() if key != "tenant"}
+    descriptor["name"] = name
+    engine = policy_services.current_engine()
+    try:
+        validate(descriptor, known_laws=policy_services.known_law_ids(),
+                 known_packs=list(engine.packs_config.get("packs") or {}))
+    except WorkloadError as exc:
+        problems.extend(exc.problems)
+    if name and SavedWorkload.objects.filter(tenant=tenant, name=name).exists():
+        problems.append(_("A saved workload of this tenant already has this name."))
+    if problems:
+        raise SaveError(problems)
+    return SavedWorkload.objects.create(tenant=tenant, name=name, descriptor=descriptor, created_by=user)

@@ -25,6 +25,8 @@ pages = [
     *[path(f"inventory/{info.listing}/", inventory.KindListView.as_view(kind=info), name=f"inventory-{info.listing}")
       for info in KINDS],
     path("placement/", placement.PlacementView.as_view(), name="placement"),
+    path("placement/saved/<int:pk>/delete/", placement.SavedWorkloadDeleteView.as_view(),
+         name="saved-workload-delete"),
     path("compliance/", compliance.ComplianceView.as_view(), name="compliance"),
     path("compliance/rules/<str:name>/", compliance.RuleView.as_view(), name="rule"),
     path("compliance/upload/", compliance.PolicyUploadView.as_view(), name="policy-upload"),

@@ -6,8 +6,8 @@ member's role, remove a membership; each member's memberships elsewhere are list
 them. The forms are validated by the API's serializers and go through the same services, so the portal and the
 API accept and refuse the same things (depth, cycles, stricter-only defaults, subtree scope).
 
-Quotas and usage per node: the provisioning app owns them; ``node_figures`` is the one hook where the tree page
-will show them once it exposes a per-tenant reading (see the comment there)."""
+Quotas and usage per node: the provisioning app owns them (``provisioning.quotas``); ``node_figures`` reads each
+node's overall limits and its subtree's usage for the tree and the node page."""
 
 from __future__ import annotations
 
@@ -18,12 +18,15 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.generic import TemplateView
 
 from souverain.core.roles import Role
 from souverain.inventory.models import Resource
 from souverain.policy.services import tenant_layer
 from souverain.policy.workloads import merge
+from souverain.provisioning import quotas
+from souverain.provisioning.models import Quota
 from souverain.tenancy import services
 from souverain.tenancy.api.serializers import MembershipSerializer, TenantSerializer
 from souverain.tenancy.api.views import MembershipViewSet, TenantViewSet
@@ -41,16 +44,29 @@ def _errors(serializer: Any) -> dict[str, str]:
     return {field: " ".join(str(m) for m in msgs) for field, msgs in serializer.errors.items()}
 
 
-def node_figures(tenants: list[Tenant]) -> dict[int, dict[str, Any]]:
-    """Members and resources (not gone) of each node, in two grouped queries.
+#: The quota dimensions the tree shows per node (the others are on the quotas page).
+SHOWN_QUOTAS = {"instances": _lazy("instances"), "vcpu": "vCPU", "ram_mb": _lazy("RAM (MB)")}
 
-    HOOK (issue 15 item 3): quotas and usage per node belong to the provisioning app; when it exposes a
-    per-tenant reading, add ``quota`` and ``usage`` to each node's figures here and the tree shows them."""
+
+def node_figures(tenants: list[Tenant]) -> dict[int, dict[str, Any]]:
+    """Members and resources (not gone) of each node, in two grouped queries; and each node's quota (its overall
+    limits, carved out of its parent's: provisioning.quotas) beside its subtree's usage (the inventory and the
+    requests in flight, as the provisioning gate counts them), one reading per node."""
     ids = [t.pk for t in tenants]
     members = dict(Membership.objects.filter(tenant_id__in=ids).values_list("tenant_id").annotate(n=Count("id")))
     resources = dict(Resource.objects.filter(tenant_id__in=ids, gone_at__isnull=True).values_list("tenant_id")
                      .annotate(n=Count("id")))
-    return {pk: {"members": members.get(pk, 0), "resources": resources.get(pk, 0)} for pk in ids}
+    limits = {q.tenant_id: q.limits() for q in Quota.objects.filter(tenant_id__in=ids, cloud__isnull=True)}
+    figures = {}
+    for tenant in tenants:
+        used = quotas.usage(tenant)
+        own = limits.get(tenant.pk, {})
+        figures[tenant.pk] = {
+            "members": members.get(tenant.pk, 0), "resources": resources.get(tenant.pk, 0),
+            "quota": [{"label": label, "used": used[key], "limit": own.get(key), "over": own.get(key) is not None
+                       and used[key] > own[key]} for key, label in SHOWN_QUOTAS.items()],
+        }
+    return figures
 
 
 def _members_with_their_other_memberships(tenant: Tenant, reader: Any) -> list[Membership]:

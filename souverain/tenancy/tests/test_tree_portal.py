@@ -73,3 +73,20 @@ def test_delegated_administration_through_the_page(org):
     assert admin.post("/tenants/directorate/", {"action": "set-role", "membership": own.pk,
                                                 "role": "tenant-member"}).status_code == 400
     assert admin.post("/tenants/sibling/", {"action": "create-child", "slug": "y", "name": "Y"}).status_code == 404
+
+
+def test_the_tree_and_node_pages_show_each_nodes_quota_beside_its_subtrees_usage(org):
+    from souverain.inventory.tests.factories import make_cloud, make_resource
+    from souverain.provisioning.models import Quota
+
+    cloud = make_cloud("qc")
+    make_resource(cloud, external_id="s1", tenant=org["project"], flavor={"vcpus": 2, "ram": 2048})
+    make_resource(cloud, external_id="s2", tenant=org["directorate"], flavor={"vcpus": 1, "ram": 1024})
+    Quota.objects.create(tenant=org["directorate"], vcpu=8, instances=1)
+    reader = login("reader", Role.TENANT_ADMIN, org["directorate"])
+    tree = reader.get("/tenants/").content.decode()
+    # The directorate's usage is its subtree's (3 vCPU of 8; 2 instances over a limit of 1, flagged).
+    assert "vCPU 3 / 8" in tree and '<span class="quota bad-text">instances 2 / 1</span>' in tree
+    assert "vCPU 2</span>" in tree  # the project: no quota of its own, its usage only
+    node = reader.get("/tenants/directorate/").content.decode()
+    assert "vCPU 3 / 8" in node and "RAM (MB) 3072" in node

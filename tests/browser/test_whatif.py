@@ -67,3 +67,49 @@ def test_the_seed_question_before_and_after_in_english_and_french(watch: Any, wh
     assert "Loi sur le renseignement national de la RPC" in text and "deviendraient non conformes" in text
     assert page.locator("#map-before").count() == 1 and page.locator("#map-after").count() == 1
     ui.shot("whatif-fr")
+
+
+def test_a_workload_saved_from_the_placement_simulator_flips_in_the_whatif_in_both_languages(
+        watch: Any, whatif_world: dict[str, Any]) -> None:
+    ui = watch()
+    page = ui.page
+    ui.login("tenant-admin", "pw-tenant-admin")
+    ui.go("/placement/")
+    page.check("input[name=data_classes][value=diffusion_restreinte]")
+    page.fill("#id_on", ON.isoformat())
+    with page.expect_response(lambda r: "/placement/?" in r.url and r.status == 200):
+        page.click("form.placement-form button[type=submit]")
+    page.wait_for_selector("#save-workload")
+    assert "sovereign/fr-paris-1" in page.locator("ol.allowed").inner_text()
+    page.fill("#id_save_name", "dr-app")
+    with page.expect_navigation():
+        page.click("#save-workload button[type=submit]")
+    assert "Workload “dr-app” saved" in page.locator("ul.messages").inner_text()
+    assert page.locator('#saved-workloads tr[data-saved="dr-app"]').count() == 1
+    ui.shot("placement-saved-en")
+
+    # The what-if on the seed question: the saved workload loses the sovereign region.
+    region = whatif_world["region"]
+    ui.go(f"/whatif/?run=1&region={region.pk}&like=international&vendor_access=remote_support&on={ON.isoformat()}")
+    saved = page.locator("ul.whatif-saved li", has_text="dr-app")
+    assert "loses" in saved.inner_text() and "sovereign/fr-paris-1" in saved.locator(".tag.bad").all_inner_texts()
+    ui.shot("whatif-saved-en")
+
+    with page.expect_navigation():
+        page.click(".lang button[value=fr]")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    saved = page.locator("ul.whatif-saved li", has_text="dr-app")
+    assert "perd" in saved.inner_text() and "sovereign/fr-paris-1" in saved.inner_text()
+    assert "Charges de travail enregistrées" in page.locator("#whatif-results").inner_text()
+    ui.shot("whatif-saved-fr")
+
+    # Back on the placement page, in French: the list, and deleting it.
+    ui.go("/placement/")
+    listing = page.locator("#saved-workloads")
+    assert "Charges de travail enregistrées" in listing.inner_text() and "dr-app" in listing.inner_text()
+    with page.expect_navigation():
+        listing.locator('tr[data-saved="dr-app"] button[type=submit]').click()
+    assert "Charge de travail enregistrée « dr-app » supprimée." in page.locator("ul.messages").inner_text()
+    assert page.locator('#saved-workloads tr[data-saved="dr-app"]').count() == 0
+    assert "Aucune charge de travail enregistrée" in page.locator("#saved-workloads").inner_text()
+    ui.shot("placement-saved-deleted-fr")

@@ -166,8 +166,10 @@ def test_a_down_syslog_neither_blocks_nor_fails_writes_and_the_drops_are_audited
         records = _append(10)
     assert time.monotonic() - started < 5  # ten writes did not wait for a syslog that refuses connections
     assert forwarder.dropped >= 6  # at most the queue and the one being retried got through
-    drops = list(AuditRecord.objects.filter(action="audit.syslog_dropped"))
-    assert len(drops) == 1  # the first drop of the run at once; the rest when it ends (or a minute later)
+    drops = list(AuditRecord.objects.filter(action="audit.syslog_dropped").order_by("seq"))
+    # The first drop of the run is recorded at once (a second record only if the sender freed a slot meanwhile,
+    # which ends the run); the others wait for the end of the run or a minute.
+    assert 1 <= len(drops) <= 2
     first = drops[0].data_json
     assert first["reason"] == "queue full" and first["dropped"] == 1 and first["target"] == f"tcp://127.0.0.1:{port}"
     assert records[0].seq < first["first_seq"] <= records[-1].seq
@@ -178,10 +180,9 @@ def test_a_down_syslog_neither_blocks_nor_fails_writes_and_the_drops_are_audited
     assert forwarder.flush(timeout=15), "the queue did not drain once syslog was back"
     with django_capture_on_commit_callbacks(execute=True):
         _append(1, start=11)
-    drops = list(AuditRecord.objects.filter(action="audit.syslog_dropped").order_by("seq"))
-    assert len(drops) == 2
-    summary = drops[1].data_json
-    assert summary["run_ended"] is True and summary["dropped"] + first["dropped"] == forwarder.dropped
+    drops = [record.data_json for record in AuditRecord.objects.filter(action="audit.syslog_dropped").order_by("seq")]
+    assert drops[-1]["run_ended"] is True
+    assert sum(drop["dropped"] for drop in drops) == forwarder.dropped  # every drop is in a record
     messages = receiver.wait_for(len(receiver.messages) or 1)
     assert all(m["params"]["hash"] == AuditRecord.objects.get(seq=int(m["params"]["seq"])).hash for m in messages
                if m["msgid"] != "audit.checkpoint")

@@ -34,6 +34,7 @@ from ruamel.yaml.reader import ReaderError
 
 from souverain.sovereignty.kb import KnowledgeBase, is_country_code
 
+from . import cloudkinds
 from .ownership import Holding, OwnershipGraph
 
 
@@ -281,6 +282,14 @@ def _semantic_problems(doc: dict[str, Any], where: _Located, kb: KnowledgeBase |
     def country(path: list[Any], value: Any) -> None:
         if isinstance(value, str) and not is_country_code(value):
             out.append(where.problem(path, f"unknown country code '{value}' (ISO 3166-1 alpha-2 expected)"))
+
+    if cloudkinds.is_checked():  # the installed providers are known here: a cloud's kind must be one of them
+        kinds = cloudkinds.known()
+        for i, cloud in _list(doc, "clouds"):
+            kind = cloud.get("kind")
+            if isinstance(kind, str) and kind not in kinds:
+                out.append(where.problem(["clouds", i, "kind"], f"unknown cloud kind '{kind}': the installed providers"
+                                         f" and described kinds are {', '.join(sorted(kinds))}"))
 
     holdings: list[Holding] = []
     parents: dict[str, str] = {}

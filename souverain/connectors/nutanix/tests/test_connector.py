@@ -76,7 +76,7 @@ def test_wrong_password_and_unknown_kind(prism):
         list(wrong.iter_pages("servers"))
     with pytest.raises(NotSupported):
         list(wrong.iter_pages("routers"))
-    with pytest.raises(NotSupported, match="not supported by the Nutanix connector"):
+    with pytest.raises(NotSupported, match=r"create_router is not supported by this provider \(nutanix\)"):
         wrong.create_router("r")
 
 

@@ -99,6 +99,9 @@ def main() -> None:
                              " cold what-if is then a fresh web process reading the shared decision store.")
     parser.add_argument("--reuse", action="store_true",
                         help="Keep the bench database of a previous run (same size) instead of refilling it.")
+    parser.add_argument("--keep-shared", action="store_true",
+                        help="With --reuse: keep the shared decisions an earlier --pass-first run left (same day) and"
+                             " measure a fresh process reading them, without running the pass again.")
     args = parser.parse_args()
     if not args.reuse:
         benchdb.recreate(URL)
@@ -121,7 +124,7 @@ def main() -> None:
         print(f"{args.size:,} resources created in {time.perf_counter() - start:.1f} s; {load()}")
     else:
         print(f"reusing {Resource.objects.count():,} resources; {load()}")
-    if not args.pass_first:  # "nothing ever decided": a reused database keeps no decision of an earlier run
+    if not (args.pass_first or args.keep_shared):  # "nothing ever decided": no decision of an earlier run
         from souverain.policy.models import SharedDecision
 
         SharedDecision.objects.all().delete()
@@ -139,7 +142,8 @@ def main() -> None:
         policy_services.current_engine().cache.invalidate()  # the what-if below runs as a fresh process would
     question = services.change_question(SEED.read_text(encoding="utf-8"), SEED.name)
     before = table_counts()
-    cold = "cold (fresh process, shared store filled by the compliance job)" if args.pass_first else (
+    cold = "cold (fresh process, shared store filled by the compliance job)" if (
+        args.pass_first or args.keep_shared) else (
         "cold (nothing ever decided: fresh process, empty shared store)")
     for label in (cold, "warm (second run)"):
         cpu = time.process_time()

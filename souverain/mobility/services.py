@@ -13,8 +13,13 @@ one (built in memory, never cached under the live token). Everything below only 
    (cheap: no label extraction); only the regions whose decisions can change — their profile, their cloud's
    dedication or the knowledge-base input changed — are broken down into classes with their counts by a second
    aggregate query (GROUP BY), and each of those classes is decided before and after; every other resource is
-   unchanged. Decisions go through the engine's decision cache, so the "before" side is a cache hit when this
-   process has decided it already (placement, compliance). Totals by tenant, data class and rule come from the
+   unchanged. Every decision the answer needs is gathered first and resolved in bulk (``Decisions``): the
+   engine's cache, then ONE read of the shared decision store (``policy/shared.py``, where the compliance job
+   puts the decision of every inventory class after each pass, keyed like the cache: so the "before" side and
+   the destinations in unchanged regions are reads), and only the rest — essentially the "after" side of the
+   changed regions — is decided, by a few threads (rego-cpp runs without the GIL). The store is read, never
+   written: a what-if writes nothing (its decisions stay in this process's cache, which the next what-if and
+   placements of this process reuse). Totals by tenant, data class and rule come from the
    class counts; the affected resources themselves are listed (up to ``resource_limit``, most severe first) by
    one small query per class, each on its region's index, until the limit is reached.
 3. Where the affected resources could go: the class's workload placed against the changed estate (allowed

@@ -1,4 +1,5 @@
-"""A full compliance pass over 100 k and 1 M synthetic resources in PostgreSQL: wall time and peak memory.
+"""A full compliance pass over 100 k and 1 M synthetic resources in PostgreSQL: wall time, peak memory, and
+the bytes a violation takes (its table with indexes, over the open violations; the shared denials apart).
 
 Run: .venv/bin/python bench/compliance.py [--sizes 100000,1000000]
 Uses the database named by BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/souverain_bench),
@@ -66,32 +67,42 @@ def populate(count: int) -> None:
     from django.db import connection
 
     from souverain.estate.models import Region
+    from souverain.inventory.models import Resource
     from souverain.tenancy.models import Tenant
 
     regions = list(Region.objects.values_list("pk", "cloud_id"))
     tenants = list(Tenant.objects.values_list("pk", flat=True))
+    listed = {"id", "kind", "cloud_id", "region_id", "project_id", "tenant_id", "external_id", "name", "name_sort",
+              "status", "attrs", "attrs_hash", "tags", "managed", "first_seen", "last_seen"}
+    # Columns added to resources since this bench was written, at their defaults (so the bench keeps running).
+    extra = {f.column: f.get_db_prep_save(f.get_default(), connection) for f in Resource._meta.concrete_fields
+             if f.column not in listed and not f.null and f.has_default()}
+    columns = "".join(f", {column}" for column in extra)
+    values = "".join(f", %(x_{column})s" for column in extra)
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE inventory_resource CASCADE")
         cursor.execute(
-            """
+            f"""
             INSERT INTO inventory_resource (kind, cloud_id, region_id, project_id, tenant_id, external_id, name,
-                name_sort, status, attrs, attrs_hash, tags, managed, first_seen, last_seen)
+                name_sort, status, attrs, attrs_hash, tags, managed, first_seen, last_seen{columns})
             SELECT 'server', (%(clouds)s::bigint[])[1 + g %% %(nr)s], (%(regions)s::bigint[])[1 + g %% %(nr)s],
                    'p' || (g %% 50), (%(tenants)s::bigint[])[1 + (g / 7) %% %(nt)s], 'ext-' || g, 'server-' || g,
                    -- natural.natural_key('server-' || g): the number prefixed by its two-digit length
                    'server-' || lpad(length(g::text)::text, 2, '0') || g,
-                   'active', '{}'::jsonb, 'x', (%(tags)s::jsonb[])[1 + (g / 3) %% %(ntags)s], false, now(), now()
+                   'active', '{{}}'::jsonb, 'x', (%(tags)s::jsonb[])[1 + (g / 3) %% %(ntags)s], false, now(), now()
+                   {values}
             FROM generate_series(0, %(count)s - 1) AS g
             """,
             {"clouds": [c for _, c in regions], "regions": [r for r, _ in regions], "nr": len(regions),
-             "tenants": tenants, "nt": len(tenants), "tags": TAGS, "ntags": len(TAGS), "count": count},
+             "tenants": tenants, "nt": len(tenants), "tags": TAGS, "ntags": len(TAGS), "count": count,
+             **{f"x_{column}": value for column, value in extra.items()}},
         )
         cursor.execute("ANALYZE inventory_resource")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="100000,1000000")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="100000,1000000", help="resource counts, comma-separated")
     args = parser.parse_args()
     recreate_database()
     import django
@@ -100,7 +111,7 @@ def main() -> None:
     from django.db import connection
 
     from souverain.policy.compliance import evaluate
-    from souverain.policy.models import Violation
+    from souverain.policy.models import Denial, Violation
 
     setup_estate()
     print(f"database: {connection.settings_dict['NAME']} (PostgreSQL {connection.pg_version})")
@@ -119,10 +130,12 @@ def main() -> None:
                   f" {result.resources / elapsed:,.0f} resources/s; peak RSS {rss:.0f} MiB")
         open_count = Violation.objects.filter(resolved_at__isnull=True).count()
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_total_relation_size(%s)", [Violation._meta.db_table])
-            size_bytes = cursor.fetchone()[0]
+            cursor.execute("SELECT pg_total_relation_size(%s), pg_total_relation_size(%s)",
+                           [Violation._meta.db_table, Denial._meta.db_table])
+            size_bytes, denial_bytes = cursor.fetchone()
         print(f"open violations: {open_count:,}; {Violation._meta.db_table} with its indexes and TOAST:"
               f" {size_bytes / 2**20:,.0f} MiB ({size_bytes / max(open_count, 1):,.0f} bytes a violation);"
+              f" {Denial.objects.count():,} denials, {Denial._meta.db_table} {denial_bytes / 2**20:,.1f} MiB;"
               f" load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -35,7 +35,7 @@ from django.utils.translation import gettext
 from souverain.inventory.kinds import DATA_KINDS, KINDS
 
 from . import placement
-from .models import CompliancePass, Denial, Violation, denial_hash, french_message
+from .models import CompliancePass, Denial, denial_hash, french_message
 from .workloads import from_tags, merge
 
 # Severity of a denial by pack; operators' own rules ("custom.*") are medium unless they say otherwise.
@@ -144,23 +144,63 @@ def _labels(alias: str) -> str:
             objects = f"CASE jsonb_typeof({source}) WHEN 'object' THEN {source} ELSE '{{}}'::jsonb END"
             extract = (f"(SELECT jsonb_object_agg(l.key, l.value) FROM jsonb_each({objects}) l"
                        " WHERE l.key LIKE 'souverain:%')")
+            # A text test first: most objects name no souverain: key, and jsonb_each on every row is the cost.
+            named = f"CAST({source} AS text) LIKE '%\"souverain:%'"
         else:
             path = f"'$.{place}'" if place else "'$'"
             extract = (f"(SELECT json_group_object(l.key, l.value) FROM json_each({alias}.attrs, {path}) l"
                        " WHERE l.key LIKE 'souverain:%')")
+            named = f"{alias}.attrs LIKE '%\"souverain:%'"
         kinds = ", ".join(f"'{name}'" for name in names)
-        cases.append(f"WHEN {alias}.kind IN ({kinds}) THEN {extract}")
+        cases.append(f"WHEN {alias}.kind IN ({kinds}) AND {named} THEN {extract}")
     empty = "'{}'::jsonb" if postgres else "'{}'"
     if not cases:
         return empty
     return f"COALESCE(CASE {' '.join(cases)} END, {empty})"
 
 
-def _classes(within: Callable[[str], str]) -> list[tuple[int, int | None, str, str]]:
+@contextmanager
+def _pass_settings() -> Iterator[None]:
+    """A transaction, with PostgreSQL settings for the pass's few big statements (SET LOCAL: for it alone).
+    JIT compilation is paid on every run for statements that return few rows; the joins and the distinct
+    want more than the default work_mem to stay in memory."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+                cursor.execute("SET LOCAL work_mem = '64MB'")
+        yield
+
+
+MEMBER_TABLE = "souverain_member"
+
+
+@contextmanager
+def _members(within: Callable[[str], str]) -> Iterator[int]:
+    """The evaluated resources with their class (region, tenant, tags, labels) in a temporary table, read once:
+    the classes are listed from it and their denials joined back to it. Yields how many resources it holds."""
+    with _pass_settings(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {MEMBER_TABLE}")
+        cursor.execute(f"CREATE TEMP TABLE {MEMBER_TABLE} AS SELECT r.id AS resource_id, r.tenant_id, r.region_id,"
+                       f" r.tags, {_labels('r')} AS labels FROM inventory_resource r"
+                       f" WHERE {_evaluated('r')}{within('r.id')}")
+        count = cursor.rowcount
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {MEMBER_TABLE}")
+        if count is None or count < 0:
+            cursor.execute(f"SELECT COUNT(*) FROM {MEMBER_TABLE}")
+            count = cursor.fetchone()[0]
+    try:
+        yield count
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {MEMBER_TABLE}")
+
+
+def _classes() -> list[tuple[int, int | None, str, str]]:
     """Distinct (region, tenant, tags, labels) of the evaluated resources — read raw so they compare as stored."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT r.region_id, r.tenant_id, r.tags, {_labels('r')} FROM inventory_resource r"
-                       f" WHERE {_evaluated('r')}{within('r.id')}")
+        cursor.execute(f"SELECT DISTINCT region_id, tenant_id, tags, labels FROM {MEMBER_TABLE}")
         return [(r, t, _text(tags), _text(labels)) for r, t, tags, labels in cursor.fetchall()]
 
 
@@ -192,8 +232,9 @@ def evaluate(*, resource_ids: Iterable[int] | None = None, on: dt.date | None = 
 
     record = CompliancePass(started=started, trigger=trigger, scope="full" if scope is None else "partial",
                             date=on, policy_version=engine.policy_set.version)
-    with _scope_table(scope) as within:  # an empty scope: every statement below finds nothing
-        classes = _classes(within)
+    with _scope_table(scope) as within, _members(within) as resources:
+        # An empty scope: every statement below finds nothing.
+        classes = _classes()
         found: list[tuple[int, int | None, str, str, str, str, str]] = []  # ... rule, severity, denial hash
         contents: dict[str, tuple[str, str, str, list[dict[str, Any]]]] = {}  # hash -> (rule, severity, ...)
         for region_id, tenant_id, tags, labels in classes:
@@ -221,12 +262,9 @@ def evaluate(*, resource_ids: Iterable[int] | None = None, on: dt.date | None = 
         denials = [(*row[:6], ids[row[6]]) for row in found]
         record.classes = len(classes)
 
-        with transaction.atomic():
-            record.resolved = _write(denials, started, within)
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT COUNT(*) FROM inventory_resource r WHERE {_evaluated('r')}{within('r.id')}")
-                record.resources = cursor.fetchone()[0]
-            record.opened = Violation.objects.filter(first_seen=started).count()
+        with _pass_settings():
+            record.resolved, record.opened = _write(denials, started, within)
+            record.resources = resources
             record.finished = timezone.now()
             record.save()
     return record
@@ -252,21 +290,24 @@ def denial_ids(contents: dict[str, tuple[str, str, str, Any]]) -> dict[str, int]
     return ids
 
 
-def _write(denials: list[tuple], started: dt.datetime, within: Callable[[str], str]) -> int:
-    """Apply a pass's findings as set differences; returns how many violations it resolved.
+def _write(denials: list[tuple], started: dt.datetime, within: Callable[[str], str]) -> tuple[int, int]:
+    """Apply a pass's findings as set differences; returns how many violations it resolved and opened.
 
-    Found = live resources joined to their class's denial ids (one statement; integers, no text). Then: open
-    violations no longer found are resolved; found ones not yet open are inserted; open ones whose denial
-    changed are pointed at the new one. Unchanged open violations are not rewritten, so a steady-state pass
-    over a million resources writes nothing.
+    Found = the evaluated resources joined to their class's denial ids (integers, no text). Its difference
+    with the open violations is computed once (a full join on resource and rule): found and not open, open
+    and not found, open with another denial. Only those rows are written — inserted, resolved, or pointed at
+    their new denial — so a pass whose classes decide as before writes nothing.
     """
     postgres = connection.vendor == "postgresql"
     # Raw SQL gets the datetime in the form the ORM stores it (SQLite keeps naive UTC text).
     stamp = connection.ops.adapt_datetimefield_value(started)
     json_type = "jsonb" if postgres else "text"
     cast = "CAST(%s AS jsonb)" if postgres else "%s"
+    tables = ("souverain_denial", "souverain_found", "souverain_diff")
+    open_violations = ("(SELECT id, resource_id, rule, denial_id FROM policy_violation"
+                       f" WHERE resolved_at IS NULL{within('resource_id')})")
     with connection.cursor() as cursor:
-        for table in ("souverain_denial", "souverain_found"):
+        for table in tables:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE TEMP TABLE souverain_denial (region_id bigint, tenant_id bigint, tags {json_type},"
                        f" labels {json_type}, rule varchar(120), severity varchar(10), denial_id bigint)")
@@ -277,36 +318,47 @@ def _write(denials: list[tuple], started: dt.datetime, within: Callable[[str], s
         # Equality on COALESCE (not IS NOT DISTINCT FROM) so that PostgreSQL can hash-join.
         cursor.execute(
             "CREATE TEMP TABLE souverain_found AS"
-            " SELECT r.id AS resource_id, r.tenant_id, r.region_id, d.rule, d.severity, d.denial_id"
-            " FROM inventory_resource r JOIN souverain_denial d ON r.region_id = d.region_id"
-            " AND COALESCE(r.tenant_id, 0) = COALESCE(d.tenant_id, 0) AND r.tags = d.tags"
-            f" AND {_labels('r')} = d.labels"
-            f" WHERE {_evaluated('r')}{within('r.id')}",
-        )
-        cursor.execute("CREATE INDEX souverain_found_key ON souverain_found (resource_id, rule)")
+            " SELECT m.resource_id, m.tenant_id, m.region_id, d.rule, d.severity, d.denial_id"
+            f" FROM {MEMBER_TABLE} m JOIN souverain_denial d ON m.region_id = d.region_id"
+            " AND COALESCE(m.tenant_id, 0) = COALESCE(d.tenant_id, 0) AND m.tags = d.tags AND m.labels = d.labels")
         if postgres:
             cursor.execute("ANALYZE souverain_found")
+            cursor.execute(
+                "CREATE TEMP TABLE souverain_diff AS"
+                " SELECT v.id AS violation_id, f.resource_id, f.tenant_id, f.region_id, f.rule, f.severity,"
+                f" f.denial_id FROM {open_violations} v FULL JOIN souverain_found f"
+                " ON v.resource_id = f.resource_id AND v.rule = f.rule"
+                " WHERE v.id IS NULL OR f.resource_id IS NULL OR v.denial_id <> f.denial_id")
+        else:  # the same difference without FULL JOIN (SQLite before 3.39)
+            cursor.execute("CREATE INDEX souverain_found_key ON souverain_found (resource_id, rule)")
+            cursor.execute(
+                "CREATE TEMP TABLE souverain_diff AS"
+                " SELECT v.id AS violation_id, f.resource_id, f.tenant_id, f.region_id, f.rule, f.severity,"
+                f" f.denial_id FROM souverain_found f LEFT JOIN {open_violations} v"
+                " ON v.resource_id = f.resource_id AND v.rule = f.rule"
+                " WHERE v.id IS NULL OR v.denial_id <> f.denial_id"
+                " UNION ALL SELECT v.id, NULL, NULL, NULL, NULL, NULL, NULL"
+                f" FROM {open_violations} v WHERE NOT EXISTS (SELECT 1 FROM souverain_found f"
+                " WHERE f.resource_id = v.resource_id AND f.rule = v.rule)")
         cursor.execute(
-            f"UPDATE policy_violation SET resolved_at = %s WHERE resolved_at IS NULL{within('resource_id')}"
-            " AND NOT EXISTS (SELECT 1 FROM souverain_found f"
-            " WHERE f.resource_id = policy_violation.resource_id AND f.rule = policy_violation.rule)",
-            [stamp],
-        )
+            "UPDATE policy_violation SET resolved_at = %s"
+            " WHERE id IN (SELECT violation_id FROM souverain_diff WHERE resource_id IS NULL)", [stamp])
         resolved = cursor.rowcount
+        # A resource deleted since the pass read it has nothing left to violate.
         cursor.execute(
             "INSERT INTO policy_violation (resource_id, tenant_id, region_id, rule, severity, denial_id,"
             " first_seen, last_seen, resolved_at)"
-            " SELECT f.resource_id, f.tenant_id, f.region_id, f.rule, f.severity, f.denial_id, %s, %s, NULL"
-            " FROM souverain_found f WHERE NOT EXISTS (SELECT 1 FROM policy_violation v"
-            " WHERE v.resolved_at IS NULL AND v.resource_id = f.resource_id AND v.rule = f.rule)",
+            " SELECT d.resource_id, d.tenant_id, d.region_id, d.rule, d.severity, d.denial_id, %s, %s, NULL"
+            " FROM souverain_diff d WHERE d.violation_id IS NULL"
+            " AND EXISTS (SELECT 1 FROM inventory_resource r WHERE r.id = d.resource_id)",
             [stamp, stamp],
         )
+        opened = cursor.rowcount
         cursor.execute(
-            "UPDATE policy_violation AS v SET severity = f.severity, denial_id = f.denial_id, last_seen = %s"
-            " FROM souverain_found f WHERE v.resolved_at IS NULL AND v.resource_id = f.resource_id"
-            " AND v.rule = f.rule AND v.denial_id <> f.denial_id",
+            "UPDATE policy_violation SET severity = d.severity, denial_id = d.denial_id, last_seen = %s"
+            " FROM souverain_diff d WHERE policy_violation.id = d.violation_id AND d.resource_id IS NOT NULL",
             [stamp],
         )
-        for table in ("souverain_denial", "souverain_found"):
+        for table in tables:
             cursor.execute(f"DROP TABLE {table}")
-    return resolved
+    return resolved, opened

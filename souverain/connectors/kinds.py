@@ -90,6 +90,11 @@ BUILTIN: tuple[Kind, ...] = (
     Kind("flavor", "flavors", "Flavor", "Gabarit", start=130),
     Kind("project", "projects", "Cloud project", "Projet cloud", start=140),
     Kind("container", "containers", "Object container", "Conteneur d'objets", holds_data=True, start=150),
+    # Hyperconverged infrastructure (Nutanix Prism): what VMs run on and store their disks in. Infrastructure,
+    # not data: compliance evaluates the VMs and volumes they hold.
+    Kind("cluster", "clusters", "Cluster", "Cluster", start=160),
+    Kind("host", "hosts", "Host", "Hôte", start=170),
+    Kind("storage_container", "storage_containers", "Storage container", "Conteneur de stockage", start=180),
 )
 
 _lock = threading.Lock()

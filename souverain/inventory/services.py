@@ -234,6 +234,7 @@ class SyncRun:
         self.job_id = job_id
         self.reporter = reporter
         self.full = full
+        self._asked = list(kinds or [])
         names = kinds or [k.name for k in K.KINDS]
         # The registry's start order: the longest listings first, so they overlap the short ones.
         self.kinds = sorted({K.kind(n) for n in names}, key=lambda k: (k.start, k.name))
@@ -250,6 +251,15 @@ class SyncRun:
     # -- orchestration -------------------------------------------------------------------------------------
 
     def run(self, clouds: list[Cloud]) -> None:
+        if not self._asked:
+            # A provider registers its own kinds when its package is imported: import the clouds' providers first,
+            # so that a fresh process syncs those kinds too.
+            for cloud in clouds:
+                try:
+                    provider_class(cloud.kind)
+                except (ImportError, ValueError):
+                    continue  # reported when the cloud's connector is built
+            self.kinds = sorted(K.KINDS, key=lambda k: (k.start, k.name))
         regions = {c.pk: list(c.regions.order_by("slug")) for c in clouds}
         self.units_total = sum(len(r) for r in regions.values()) * len(self.kinds) or 1
         # Which credentials this process uses, recorded with each part: a sync run elsewhere (the CLI, another

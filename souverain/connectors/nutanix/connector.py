@@ -36,15 +36,16 @@ from . import normalise
 PAGE_LIMIT = 100
 _SDKS = {"vmm": vmm, "clustermgmt": cm, "networking": net, "prism": prism}
 
-#: listing → (namespace, API class, list method, shaping function, incremental). VMs, images and subnets are the
-#: registry's server, image and subnet kinds; the others are listed on demand (not in the inventory yet).
+#: listing → (namespace, API class, list method, shaping function, incremental): the registry's server, image,
+#: subnet, cluster, host and storage_container kinds, and categories (read to name a VM's tags).
 KINDS: dict[str, tuple[str, str, str, str, bool]] = {
     "servers": ("vmm", "VmApi", "list_vms", "vm", True),
     "images": ("vmm", "ImagesApi", "list_images", "image", False),
     "subnets": ("networking", "SubnetsApi", "list_subnets", "subnet", False),
-    "clusters": ("clustermgmt", "ClustersApi", "list_clusters", "plain", False),
-    "hosts": ("clustermgmt", "ClustersApi", "list_hosts", "plain", False),
-    "storage_containers": ("clustermgmt", "StorageContainersApi", "list_storage_containers", "plain", False),
+    "clusters": ("clustermgmt", "ClustersApi", "list_clusters", "cluster", False),
+    "hosts": ("clustermgmt", "ClustersApi", "list_hosts", "host", False),
+    "storage_containers": ("clustermgmt", "StorageContainersApi", "list_storage_containers", "storage_container",
+                           False),
     "categories": ("prism", "CategoriesApi", "list_categories", "plain", False),
 }
 TASK_DONE = {"SUCCEEDED"}
@@ -55,10 +56,10 @@ TASK_FAILED = {"FAILED", "CANCELED"}
 class NutanixConnector(Connector):
     """One Prism Central (its "region" is the estate's region the clusters belong to)."""
 
-    #: The registry kinds the inventory syncs from Prism; ``raw_pages`` also lists the other collections of
-    #: ``KINDS`` (categories, read to name a VM's tags, and clusters, hosts, storage containers on demand).
+    #: The registry kinds the inventory syncs from Prism; ``raw_pages`` also lists categories (``KINDS``), read to
+    #: name a VM's tags.
     display_name = "Nutanix Prism Central"
-    kinds = ("servers", "images", "subnets")
+    kinds = ("servers", "images", "subnets", "clusters", "hosts", "storage_containers")
     incremental_kinds = frozenset(name for name, spec in KINDS.items() if spec[4])
 
     def __init__(self, cloud: str | None = None, *, region: str | None = None,

@@ -82,8 +82,22 @@ def subnet(raw: dict[str, Any]) -> dict[str, Any]:
             "subnet_type": raw.get("subnetType"), "cluster_id": raw.get("clusterReference"), "nutanix": raw}
 
 
+def cluster(raw: dict[str, Any]) -> dict[str, Any]:
+    return {"id": raw["extId"], "name": raw.get("name") or "", "nutanix": raw}
+
+
+def host(raw: dict[str, Any]) -> dict[str, Any]:
+    return {"id": raw["extId"], "name": raw.get("hostName") or "", "cluster_id": (raw.get("cluster") or {}).get("uuid"),
+            "nutanix": raw}
+
+
+def storage_container(raw: dict[str, Any]) -> dict[str, Any]:
+    return {"id": raw.get("containerExtId") or raw["extId"], "name": raw.get("name") or "",
+            "cluster_id": raw.get("clusterExtId"), "size": raw.get("maxCapacityBytes"), "nutanix": raw}
+
+
 def plain(raw: dict[str, Any]) -> dict[str, Any]:
-    """Kinds the inventory does not store yet (clusters, hosts, storage containers, categories): id and name."""
+    """Collections read for their names only (categories): id and name."""
     ext_id = raw.get("extId") or raw.get("containerExtId")
     return {"id": ext_id, "name": raw.get("name") or raw.get("hostName") or
             (f"{raw['key']}={raw.get('value')}" if "key" in raw else ""), "nutanix": raw}
@@ -102,12 +116,12 @@ def normalised(kind: str, item: dict[str, Any]) -> dict[str, Any]:
     for key in ("vcpus", "ram", "addresses", "created", "updated"):
         if item.get(key) not in (None, "", {}):
             out[key] = item[key]
+    if item.get("cluster_id"):
+        out["zone"] = str(item["cluster_id"])  # a Prism cluster is the failure domain: the zone
     if kind == "servers":
         sizes = [d.get("size_bytes") for d in item.get("disks") or [] if isinstance(d.get("size_bytes"), int)]
         if sizes:
             out["size"] = sum(sizes)
-        if item.get("cluster_id"):
-            out["zone"] = str(item["cluster_id"])  # a Prism cluster is the failure domain: the zone
-    elif kind == "images" and isinstance(item.get("size"), int):
+    elif isinstance(item.get("size"), int):
         out["size"] = item["size"]
     return out

@@ -47,6 +47,15 @@ def test_the_example_nutanix_cloud_syncs_into_the_inventory_and_is_evaluated(nut
     assert servers["vm-00000"].status == "shutoff"
     assert Resource.objects.filter(cloud=nutanix_cloud, kind="image").count() == 2
     assert Resource.objects.filter(cloud=nutanix_cloud, kind="subnet").count() == 2
+    # The hyperconverged infrastructure: registry kinds of their own, normalised by the Nutanix connector.
+    cluster = Resource.objects.get(cloud=nutanix_cloud, kind="cluster")
+    assert cluster.name == "clermont-ahv-1" and cluster.attrs["nutanix"]["extId"] == cluster.external_id
+    hosts = Resource.objects.filter(cloud=nutanix_cloud, kind="host")
+    assert sorted(h.name for h in hosts) == ["ahv-node-1", "ahv-node-2"]
+    assert {h.normalised["zone"] for h in hosts} == {cluster.external_id}
+    container = Resource.objects.get(cloud=nutanix_cloud, kind="storage_container")
+    assert container.name == "default-container" and container.normalised["zone"] == cluster.external_id
+    assert vm.normalised["zone"] == cluster.external_id and vm.normalised["vcpus"] >= 1
 
     record = evaluate(resource_ids=[r.pk for r in servers.values()])
     assert record.resources == 23

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from souverain.connectors import NotSupported
 from souverain.connectors.registry import register
 
 PROVIDER = "scalefake"
@@ -20,12 +21,23 @@ DELAY = 0.2  # seconds per page: ~2 s per kind
 
 
 @register(PROVIDER)
-class SlowFakeConnector:  # the engine uses only supports() and iter_pages() of a Connector
+class SlowFakeConnector:  # the engine uses only supports(), normalise(), iter_pages() and capacity()
     def __init__(self, cloud: str | None = None, *, region: str | None = None, **config: Any) -> None:
         self.cloud, self.region = cloud or "scalefake", region
 
     def supports(self, kind: str) -> bool:
         return kind in ("servers", "networks")
+
+    def capacity(self) -> dict[str, Any]:
+        # The capacity sync queued after each inventory sync records "unsupported", as for a real provider that
+        # reports no capacity (an AttributeError here failed every such post-sync job).
+        raise NotSupported("the scale test's fake provider reports no capacity", cloud=self.cloud,
+                           region=self.region)
+
+    @classmethod
+    def normalise(cls, kind: str, item: dict[str, Any]) -> dict[str, Any]:
+        # The one-registry connector protocol (connectors/kinds.py): what the sync reads of an object.
+        return {"id": item["id"], "name": item["name"], "status": item["status"], "project": item["project_id"]}
 
     def iter_pages(self, kind: str, *, changes_since: datetime | None = None,
                    page_size: int | None = None) -> Iterator[list[dict[str, Any]]]:

@@ -51,6 +51,9 @@ from .kinds import QUOTA_APIS
 _REF = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 FLAVOR_TTL = 300.0
+#: An image or network found by name is kept this long: requests in a burst name the same ones, and each look-up
+#: is a call to a cloud that is busy building their servers. A stale id fails the create with the cloud's own 404.
+LOOKUP_TTL = 60.0
 #: Waiting polls first after POLL_FIRST seconds, then each interval POLL_GROWTH times the last, up to POLL_MAX.
 POLL_FIRST, POLL_GROWTH, POLL_MAX = 0.25, 1.5, 1.0
 #: The Neutron kinds a request may create, with the part names each may play, in deletion order.
@@ -77,6 +80,7 @@ class OpenStackProvisioner(Provisioner):
         self.timeout = timeout
         self._t = connector._t  # the provider's own transport: same package, same conventions
         self._flavors: dict[str, tuple[float, Resource]] = {}
+        self._by_name: dict[tuple[str, str], tuple[float, Resource]] = {}
 
     # -- finding what a ref holds ---------------------------------------------------------------
 
@@ -355,14 +359,25 @@ class OpenStackProvisioner(Provisioner):
         # One call either way: an id is looked up, a name filtered on (Glance answers 404 to a name as an id).
         if _UUID.match(name_or_id):
             return self.connector.get_image(name_or_id)
-        found = self._t.get_json("image", "/images", {"name": name_or_id})["images"]
-        return self._one("image", name_or_id, found)
+        return self._named("image", name_or_id, lambda: self._t.get_json("image", "/images",
+                                                                          {"name": name_or_id})["images"])
 
     def find_network(self, name_or_id: str, **filters: str) -> Resource:
         if _UUID.match(name_or_id):
             return self.connector.get_network(name_or_id)
-        found = self._t.get_json("network", "/networks", {"name": name_or_id, **filters})["networks"]
-        return self._one("network", name_or_id, found)
+        key = name_or_id + "".join(f"&{k}={v}" for k, v in sorted(filters.items()))
+        return self._named("network", key, lambda: self._t.get_json("network", "/networks",
+                                                                     {"name": name_or_id, **filters})["networks"],
+                           wanted=name_or_id)
+
+    def _named(self, what: str, key: str, listing: Callable[[], list[Resource]], wanted: str = "") -> Resource:
+        """The one ``what`` a name lists, kept LOOKUP_TTL seconds (only when exactly one was found)."""
+        cached = self._by_name.get((what, key))
+        if cached is not None and time.monotonic() - cached[0] < LOOKUP_TTL:
+            return cached[1]
+        found = self._one(what, wanted or key, listing())
+        self._by_name[(what, key)] = (time.monotonic(), found)
+        return found
 
     def wait_for(self, kind: str, id: str, status: str, failures: tuple[str, ...] = ("error",)) -> Resource:
         """Poll after 0.25 s, then at intervals growing by half up to 1 s: a small server is ACTIVE within

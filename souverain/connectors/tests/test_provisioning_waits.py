@@ -11,7 +11,7 @@ from souverain.connectors.openstack import OpenStackConnector
 from souverain.connectors.openstack import provisioning as openstack_provisioning
 from souverain.connectors.provisioning import ServerSpec
 
-from .fakecloud import NOVA, PROJECT_ID
+from .fakecloud import GLANCE, NEUTRON, NOVA, PROJECT_ID
 
 
 def test_waiting_polls_at_growing_intervals_capped_at_one_second(member: OpenStackConnector,
@@ -41,3 +41,20 @@ def test_a_plain_server_checks_only_novas_quotas(member: OpenStackConnector, htt
 
     assert nova.call_count == 1
     assert [(s.resource, s.asked, s.used, s.limit) for s in shortfalls] == [("instances", 1, 2, 2)]
+
+
+def test_images_and_networks_found_by_name_are_kept_a_minute(member: OpenStackConnector, http: requests_mock.Mocker,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    images = http.get(GLANCE + "/images?name=tiny", json={"images": [{"id": "i1", "name": "tiny"}]})
+    networks = http.get(NEUTRON + "/networks?name=shared", json={"networks": [{"id": "n1", "name": "shared"}]})
+    provisioner = member.provisioner()
+    now = [1000.0]
+    monkeypatch.setattr(openstack_provisioning.time, "monotonic", lambda: now[0])
+
+    for _ in range(3):
+        assert provisioner.find_image("tiny")["id"] == "i1" and provisioner.find_network("shared")["id"] == "n1"
+    assert (images.call_count, networks.call_count) == (1, 1)
+    now[0] += openstack_provisioning.LOOKUP_TTL + 1  # a minute later: asked again
+    provisioner.find_image("tiny")
+    provisioner.find_network("shared")
+    assert (images.call_count, networks.call_count) == (2, 2)

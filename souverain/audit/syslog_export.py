@@ -115,8 +115,8 @@ def _structured(params: dict[str, Any]) -> str:
 def format_message(item: dict[str, Any], *, hostname: str | None = None, procid: int | None = None) -> str:
     """The RFC 5424 message after its PRI (which the handler puts in front): header, structured data, BOM, JSON.
 
-    ``item`` is an export line's object: ``{"type": "record", …}``, ``{"type": "checkpoint", …}``, or
-    ``{"type": "syslog_dropped", …}`` (a drop notice written before its audit record exists)."""
+    ``item`` is an export line's object, ``{"type": "record", …}`` or ``{"type": "checkpoint", …}``; a drop
+    notice is an audit record like the others, with its own MSGID."""
     kind = item.get("type")
     if kind == "record":
         msgid = "audit.syslog_dropped" if item.get("action") == "audit.syslog_dropped" else "audit.record"

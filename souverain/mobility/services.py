@@ -78,7 +78,9 @@ DESTINATIONS = 5
 DESTINATION_SEARCHES = 12
 #: Threads deciding a what-if's cold decisions at once (rego-cpp runs without the GIL through ctypes).
 DECISION_THREADS = max(1, min(4, os.cpu_count() or 1))
-INLINE_DECISIONS = 4  # fewer cold decisions than this are made on the caller's thread
+#: Up to this many cold decisions are made on the caller's thread: cheaper than the pool's first use, whose
+#: threads each build their interpreter (small estates, tests).
+INLINE_DECISIONS = 32
 
 
 @dataclass

@@ -74,6 +74,10 @@ class Connector(abc.ABC):
     kinds: ClassVar[tuple[str, ...]] = ()
     #: Those whose listing accepts ``changes_since`` (the others are always listed whole).
     incremental_kinds: ClassVar[frozenset[str]] = frozenset()
+    #: False when the API may return a set of sub-objects (``[{"id": ...}, ...]``) in a different order from one
+    #: listing to the next (Neutron's embedded rules): the inventory then sorts such lists before comparing.
+    #: True spares that walk over every document (Prism keeps its order).
+    stable_order: ClassVar[bool] = False
 
     def supports(self, kind: str) -> bool:
         """Whether this cloud offers ``kind`` (a listing name). A provider whose clouds differ (OpenStack's service

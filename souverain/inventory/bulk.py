@@ -66,9 +66,39 @@ def update_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
 
 def _values(fields: Sequence[models.Field], rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    params = [field.get_db_prep_save(value, connection)
-              for row in rows for field, value in zip(fields, row, strict=True)]
+    preps = [_preparer(field) for field in fields]
+    params = [prep(value) for row in rows for prep, value in zip(preps, row, strict=True)]
     return ", ".join([row_sql] * len(rows)), params
+
+
+#: Python types that text, integer and boolean columns store as they are: ``get_db_prep_save`` returns them
+#: unchanged on both engines, so the hot path skips it (measured: 100 000 calls, 3 s of a 5 000-VM sync).
+_PLAIN = (str, int, bool)
+
+
+def _preparer(field: models.Field) -> Any:
+    """``field.get_db_prep_save`` for one batch, minus the work that cannot change its result: a str, int or bool
+    in a text, integer or boolean column (foreign keys included) goes as it is; a datetime (the page's one "now",
+    repeated on every row) is prepared once per distinct value. JSON and everything else go through the field."""
+    prepare = field.get_db_prep_save
+    if isinstance(field, models.DateTimeField):
+        cache: dict[Any, Any] = {}
+
+        def prep_datetime(value: Any) -> Any:
+            if value is None:
+                return None
+            try:
+                return cache[value]
+            except KeyError:
+                cache[value] = prepared = prepare(value, connection)
+                return prepared
+
+        return prep_datetime
+    if isinstance(field, models.JSONField) or not isinstance(
+            field, models.CharField | models.TextField | models.IntegerField | models.BooleanField | models.ForeignKey
+            | models.AutoField | models.BigAutoField):
+        return lambda value: prepare(value, connection)
+    return lambda value: value if value is None or type(value) in _PLAIN else prepare(value, connection)
 
 
 def _batches(rows: Sequence[Sequence[Any]], width: int) -> Iterator[Sequence[Sequence[Any]]]:

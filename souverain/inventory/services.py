@@ -407,6 +407,8 @@ class SyncRun:
         """Write what is new or changed in one page; returns the ids it held."""
         # The connector's normalised form is all the sync reads of an object; the document is stored whole.
         normalise = _normaliser(ctx)
+        stable = bool(getattr(ctx.connector if ctx.connector is not None else provider_class(ctx.cloud.kind),
+                              "stable_order", False))
         items: dict[str, dict[str, Any]] = {}
         forms: dict[str, Normalised] = {}
         details: dict[str, dict[str, Any]] = {}  # the normalised attributes stored beside the columns
@@ -417,7 +419,7 @@ class SyncRun:
                 stats["skipped"] += 1
                 continue
             ext = str(form["id"])
-            items[ext] = K.canonical(item)
+            items[ext] = item if stable else K.canonical(item)
             forms[ext] = form
             details[ext] = {key: form[key] for key in DETAIL_KEYS if form.get(key) not in (None, "", [], {})}
         if not items:

@@ -61,6 +61,7 @@ class NutanixConnector(Connector):
     display_name = "Nutanix Prism Central"
     kinds = ("servers", "images", "subnets", "clusters", "hosts", "storage_containers")
     incremental_kinds = frozenset(name for name, spec in KINDS.items() if spec[4])
+    stable_order = True  # Prism returns a VM's disks, NICs and categories in a stable order
 
     def __init__(self, cloud: str | None = None, *, region: str | None = None,
                  config: Mapping[str, Any] | None = None, name: str | None = None, verify_ssl: bool | None = None,

@@ -86,6 +86,8 @@ def urls_for(name: str, pattern: URLPattern, viewer: Any) -> list[tuple[str, int
     view = getattr(pattern.callback, "view_class", None)
     access = getattr(view, "access", None)
     if not pattern.pattern.converters and access is not None:
+        if "get" not in view.http_method_names:  # a POST-only route (the header's "act as" switcher): 405
+            return [("/" + str(pattern.pattern), 405 if membership_of(viewer).role in access.read else 403)]
         return [("/" + str(pattern.pattern), 200 if membership_of(viewer).role in access.read else 403)]
     raise AssertionError(f"portal route {name!r} is not covered by the tenant isolation test: add it")
 

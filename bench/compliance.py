@@ -128,6 +128,8 @@ def main() -> None:
             print(f"{label}: {elapsed:.1f} s for {result.resources:,} resources, {result.classes} classes,"
                   f" {result.opened:,} opened, {result.resolved:,} resolved;"
                   f" {result.resources / elapsed:,.0f} resources/s; peak RSS {rss:.0f} MiB")
+            print("  of which " + ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in result.timings.items())
+                  + f"; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         open_count = Violation.objects.filter(resolved_at__isnull=True).count()
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_total_relation_size(%s), pg_total_relation_size(%s)",

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -232,9 +233,12 @@ def evaluate(*, resource_ids: Iterable[int] | None = None, on: dt.date | None = 
 
     record = CompliancePass(started=started, trigger=trigger, scope="full" if scope is None else "partial",
                             date=on, policy_version=engine.policy_set.version)
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}  # seconds by phase, for benches and logs (not stored)
     with _scope_table(scope) as within, _members(within) as resources:
         # An empty scope: every statement below finds nothing.
         classes = _classes()
+        timings["classes"], clock = time.perf_counter() - clock, time.perf_counter()
         found: list[tuple[int, int | None, str, str, str, str, str]] = []  # ... rule, severity, denial hash
         contents: dict[str, tuple[str, str, str, list[dict[str, Any]]]] = {}  # hash -> (rule, severity, ...)
         for region_id, tenant_id, tags, labels in classes:
@@ -260,6 +264,7 @@ def evaluate(*, resource_ids: Iterable[int] | None = None, on: dt.date | None = 
                 found.append((region_id, tenant_id, tags, labels, rule, severity, digest))
         ids = denial_ids(contents)
         denials = [(*row[:6], ids[row[6]]) for row in found]
+        timings["decisions"], clock = time.perf_counter() - clock, time.perf_counter()
         record.classes = len(classes)
 
         with _pass_settings():
@@ -267,6 +272,8 @@ def evaluate(*, resource_ids: Iterable[int] | None = None, on: dt.date | None = 
             record.resources = resources
             record.finished = timezone.now()
             record.save()
+        timings["write"] = time.perf_counter() - clock
+    record.timings = timings
     return record
 
 

@@ -221,6 +221,7 @@ class CompliancePass(models.Model):
     classes = models.PositiveIntegerField(default=0)
     opened = models.PositiveIntegerField(default=0)
     resolved = models.PositiveIntegerField(default=0)
+    timings: dict[str, float]  # set by compliance.evaluate, not stored: seconds by phase
 
     class Meta:
         ordering = ["-started", "-id"]

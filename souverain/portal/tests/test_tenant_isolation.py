@@ -75,6 +75,13 @@ def urls_for(name: str, pattern: URLPattern, viewer: Any) -> list[tuple[str, int
 
         return [(f"/requests/{r.pk}/", 200 if r.tenant_id == viewer_tenant.pk else 404)
                 for r in ServiceRequest.objects.all()[:30]]
+    if name == "saved-workload-delete":  # POST only (the delete's isolation: mobility's portal tests); GET: 405
+        from souverain.mobility.models import SavedWorkload
+
+        access = pattern.callback.view_class.access
+        status = 405 if membership_of(viewer).role in access.read else 403
+        return [(f"/placement/saved/{pk}/delete/", status)
+                for pk in [*SavedWorkload.objects.values_list("pk", flat=True)[:10], 999999]]
     if name == "rule":
         return [(f"/compliance/rules/{pack}/", 200) for pack in ("secnumcloud", "hds", "requirements")]
     if name == "tenant":  # a node's page: the viewer's node and the nodes below it (organisation tree) only

@@ -20,10 +20,12 @@ from .output import emit, fail
 @click.option("--limit", default=200, show_default=True, help="How many affected resources to list.")
 @click.option("--language", type=click.Choice(["en", "fr"]), default=None,
               help="Language of the text report [default: from LANG].")
+@click.option("--fit-tenant", "fit_tenant", default=None, metavar="SLUG",
+              help="Also answer: if this tenant (and the nodes below it) moved to each region, would it fit?")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: a readable report (Markdown); json: the whole answer.")
 def whatif(change_file: str | None, estate_file: str | None, on: str | None, limit: int, language: str | None,
-           fmt: str) -> None:
+           fit_tenant: str | None, fmt: str) -> None:
     """What if the estate changed? Exposure, compliance and placement before and after, without writing."""
     if bool(change_file) == bool(estate_file):
         fail("give exactly one of --change FILE and --estate FILE")
@@ -57,7 +59,13 @@ def whatif(change_file: str | None, estate_file: str | None, on: str | None, lim
             click.echo(str(problem), err=True)
         fail(f"{len(exc.problems)} problem(s); nothing was evaluated.")
         return
-    answer = services.answer(question, on=date, resource_limit=limit)
+    tenant = None
+    if fit_tenant:
+        try:
+            tenant = services.fit_tenant_of(fit_tenant)
+        except services.FitError as exc:
+            fail(f"--fit-tenant: {exc}")
+    answer = services.answer(question, on=date, resource_limit=limit, fit_tenant=tenant)
     if fmt == "json":
         emit(answer, "json")
         return

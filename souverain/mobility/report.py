@@ -181,5 +181,11 @@ def _markdown(answer: dict[str, Any], language: str) -> str:
             out.append("- " + _("%(name)s: loses %(lost)s; gains %(gained)s; best region %(before)s → %(after)s") % {
                 "name": saved["name"], "lost": lost, "gained": gained,
                 "before": saved["best"]["before"] or "—", "after": saved["best"]["after"] or "—"})
+    if answer.get("fit"):
+        out.append("")
+        out.append("## " + _("Would tenant %(tenant)s fit?") % {"tenant": answer["fit"]["tenant"]})
+        for key, verdict in answer["fit"]["regions"].items():
+            message = verdict.get("message_fr" if language == "fr" else "message") or _capacity(verdict["status"])
+            out.append(f"- {key}: {message}")
     out.append("")
     return "\n".join(out)

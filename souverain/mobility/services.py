@@ -50,6 +50,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from souverain.estate import db_snapshot, estatefile
 from souverain.estate.snapshot import EstateData, from_document
@@ -328,10 +329,49 @@ def _decide(workload: dict[str, Any], case: placement.RegionCase, context: place
     return [*deny, *foreign_private_cloud(case, workload.get("tenant"))]
 
 
+class FitError(ValueError):
+    """The "would it fit?" question names a tenant the reader may not ask about (or none that exists)."""
+
+
+def fit_tenant_of(slug: str, user: Any = None) -> Any:
+    """The tenant a "would it fit?" question names: any for operators and the CLI (``user`` None), for a tenant
+    user only their node or a node below it (the organisation tree); FitError otherwise, the same for a tenant
+    that exists elsewhere as for none, so that the answer does not reveal other tenants."""
+    from souverain.tenancy.models import Tenant
+    from souverain.tenancy.permissions import membership_of
+    from souverain.tenancy.services import subtree_ids
+
+    tenant = Tenant.objects.filter(slug=slug).first()
+    membership = membership_of(user) if user is not None else None
+    if tenant is not None and membership is not None and membership.is_tenant_scoped \
+            and tenant.pk not in subtree_ids(membership.tenant_id):
+        tenant = None
+    if tenant is None:
+        raise FitError(_("no tenant '%(slug)s' that you may ask about") % {"slug": slug})
+    return tenant
+
+
+def tenant_fit(tenant: Any, region_keys: list[str]) -> dict[str, Any]:
+    """Issue 15's question, asked with a what-if: if this tenant (its node and the nodes below it) moved to each
+    of these regions, would its servers fit? ``capacity.services.would_fit`` by the servers' inventoried sizes
+    against each region's free capacity as last measured (a what-if does not change capacity); "unknown" where
+    capacity was never measured or the capacity app is absent."""
+    try:
+        module = importlib.import_module("souverain.capacity.services")
+    except ImportError:
+        return {"tenant": tenant.slug, "regions": {key: {"status": "unknown"} for key in region_keys}}
+    verdicts = module.would_fit(region_keys, tenant=tenant)
+    return {"tenant": tenant.slug, "regions": {
+        key: {k: v for k, v in verdict.items() if k in ("status", "message", "message_fr", "servers", "missing")}
+        for key, verdict in verdicts.items()}}
+
+
 def answer(question: Question, *, user: Any = None, on: dt.date | None = None,
-           resource_limit: int = RESOURCE_LIMIT) -> dict[str, Any]:
+           resource_limit: int = RESOURCE_LIMIT, fit_tenant: Any = None) -> dict[str, Any]:
     """The whole answer as JSON-ready data (docs/what-if.md). ``user``: whose answer (a tenant user's holds only
-    their tenant's resources and workloads, and the clouds they may see); None: everything (CLI, operator)."""
+    their tenant's resources and workloads, and the clouds they may see); None: everything (CLI, operator).
+    ``fit_tenant`` (a Tenant, checked by ``fit_tenant_of``): also answer "would its servers fit" in each region
+    the changed estate keeps."""
     from souverain.estate.models import Region
     from souverain.tenancy.models import Tenant
     from souverain.tenancy.permissions import membership_of, sees_dedicated
@@ -510,6 +550,8 @@ def answer(question: Question, *, user: Any = None, on: dt.date | None = None,
         },
         "saved_workloads": saved,
         "capacity": "measured" if fits is not None else "not available",
+        **({"fit": tenant_fit(fit_tenant, [r["region"] for r in regions if r["status"] != "removed"])}
+           if fit_tenant is not None else {}),
         "timings": {k: round(v, 3) for k, v in timings.items()},
         # Decisions this answer made, read from the shared store, and found in the process's decision cache.
         "decisions": dict(decisions.counts),
@@ -577,8 +619,6 @@ def save_workload(user: Any, name: str, workload: dict[str, Any]) -> SavedWorklo
     """Keep a placement simulator's workload for what-ifs, as the API does (``/api/saved-workloads/``): a tenant
     user's is always their own tenant's; an operator's is the workload's tenant's, or the operator's own (no
     tenant). The descriptor is validated like the API's; SaveError lists the problems."""
-    from django.utils.translation import gettext as _
-
     from souverain.tenancy.models import Tenant
     from souverain.tenancy.permissions import tenant_of
 

@@ -68,6 +68,8 @@ class WhatIfView(APIView):
             "change": drf_serializers.CharField(required=False, help_text="A change file's YAML text"),
             "estate": drf_serializers.CharField(required=False, help_text="An alternative estate file's YAML text"),
             "on": drf_serializers.DateField(required=False, help_text="Date of the question (default: today)"),
+            "fit_tenant": drf_serializers.CharField(
+                required=False, help_text="A tenant's slug: would its servers fit in each region (capacity)?"),
             "format": drf_serializers.ChoiceField(["json", "markdown"], required=False,
                                                   help_text="markdown: the answer plus a readable report"),
         }),
@@ -78,7 +80,15 @@ class WhatIfView(APIView):
         fmt = request.data.get("format") or "json"
         if fmt not in ("json", "markdown"):
             raise ValidationError({"format": [_("json or markdown.")]})
-        result = services.answer(question, user=request.user)
+        fit_tenant = None
+        if request.data.get("fit_tenant") not in (None, ""):
+            if not isinstance(request.data["fit_tenant"], str):
+                raise ValidationError({"fit_tenant": [_("A tenant's slug.")]})
+            try:
+                fit_tenant = services.fit_tenant_of(request.data["fit_tenant"], request.user)
+            except services.FitError as exc:
+                raise ValidationError({"fit_tenant": [str(exc)]}) from exc
+        result = services.answer(question, user=request.user, fit_tenant=fit_tenant)
         if fmt == "markdown":
             language = (get_language() or "en").split("-")[0]
             result = {**result, "report": report.markdown(result, language)}

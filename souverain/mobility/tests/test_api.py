@@ -96,3 +96,37 @@ def test_saved_workloads_are_tenant_scoped(seeded, api_as):
                                   format="json").status_code == 403
     names = {row["name"] for row in api_as("operator-ops").get("/api/saved-workloads/").json()["results"]}
     assert names == {"app", "foreign-vm workload"}
+
+
+def test_would_the_tenant_fit_is_answered_with_the_servers_sizes_and_scoped(seeded, api_as):
+    """Issue 15's question through a what-if: if the ministry moved to each region, would its servers fit?"""
+    from souverain.capacity.services import store
+    from souverain.capacity.tests.factories import capacity_report, provider
+    from souverain.estate.models import Region
+    from souverain.inventory.models import Resource
+
+    Resource.objects.filter(name="ministry-vm").update(attrs={"flavor": {"vcpus": 8, "ram": 16384, "disk": 40}})
+    roomy = Region.objects.get(cloud__slug="international", slug="eu-west-1")
+    small = Region.objects.get(cloud__slug="international", slug="eu-central-1")
+    store(roomy, capacity_report(provider("big", vcpu=64, ram_mb=262144)))
+    store(small, capacity_report(provider("tiny", vcpu=8, ram_mb=65536, used=(4, 0, 0))))
+    before = counts()
+    body = {"changes": [{"stack": {"cloud": "sovereign", "like": "international"}}], "on": ON.isoformat(),
+            "fit_tenant": "ministere", "format": "markdown"}
+    response = api_as("tenant-admin").post("/api/whatif/", body, format="json", HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code == 200, response.content
+    assert counts() == before
+    fit = response.json()["fit"]
+    assert fit["tenant"] == "ministere"
+    assert fit["regions"]["international/eu-west-1"]["status"] == "fits"
+    central = fit["regions"]["international/eu-central-1"]
+    assert central["status"] == "full" and central["missing"] == {"VCPU": 4}  # 8 vCPU asked, 4 free
+    assert fit["regions"]["sovereign/fr-paris-1"]["servers"] == 0  # already there: nothing to move
+    assert fit["regions"]["international/ap-southeast-1"]["status"] == "unknown"  # never measured
+    assert "autorisée mais pleine : il faut 8 vCPU, 4 libres" in response.json()["report"]
+    # Another tenant's node is not theirs to ask about: the same refusal as for a tenant that does not exist.
+    for slug in ("other-corp", "nowhere"):
+        refused = api_as("tenant-admin").post("/api/whatif/", {**body, "fit_tenant": slug}, format="json")
+        assert refused.status_code == 400 and f"'{slug}'" in refused.json()["fit_tenant"][0]
+    assert api_as("operator-ops").post("/api/whatif/", {**body, "fit_tenant": "other-corp"},
+                                       format="json").status_code == 200

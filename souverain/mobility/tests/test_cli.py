@@ -36,3 +36,9 @@ def test_the_seed_question_from_the_command_line(example_estate, tenants, tmp_pa
     assert f"{bad}:3:" in refused.output and "changes[0].backups.region: unknown region" in refused.output
     both = runner.invoke(main, ["whatif", "--change", str(bad), "--estate", str(bad)])
     assert both.exit_code == 1 and "exactly one of" in both.output
+    as_json = runner.invoke(main, ["whatif", "--change", str(SEED), "--on", ON.isoformat(), "--format", "json",
+                                   "--fit-tenant", "ministere"])
+    fit = json.loads(as_json.output)["fit"]
+    assert fit["tenant"] == "ministere" and fit["regions"]["sovereign/fr-paris-1"]["servers"] == 0
+    unknown = runner.invoke(main, ["whatif", "--change", str(SEED), "--fit-tenant", "nowhere"])
+    assert unknown.exit_code == 1 and "--fit-tenant: no tenant 'nowhere'" in unknown.output

@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Fast password hashing for the whole suite (settings.py: SOUVERAIN_TEST_PASSWORD_HASHER): here, and in the
+    processes tests start (workers, servers, CLIs), which inherit the variable. ``role_users`` alone makes six
+    users for most tests: with PBKDF2 that was seconds a test."""
+    os.environ["SOUVERAIN_TEST_PASSWORD_HASHER"] = "md5"
+    from django.conf import settings
+
+    if settings.configured or os.environ.get("DJANGO_SETTINGS_MODULE"):
+        from django.conf.global_settings import PASSWORD_HASHERS as default_hashers
+        from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
+
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *default_hashers]
+        get_hashers.cache_clear()
+        get_hashers_by_algorithm.cache_clear()
 
 
 @pytest.fixture

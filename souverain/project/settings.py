@@ -121,6 +121,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The test suite only (the root conftest.py sets it, and the processes its tests start inherit it): MD5 first, so
+# that the users most tests make cost microseconds instead of PBKDF2's ~0.4 s each on a loaded 2-core machine;
+# the default hashers stay listed, so that a password hashed either way is still checked.
+if os.environ.get("SOUVERAIN_TEST_PASSWORD_HASHER") == "md5":
+    from django.conf.global_settings import PASSWORD_HASHERS as _DEFAULT_HASHERS
+
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *_DEFAULT_HASHERS]
 # Password checks throttled per account and per address (souverain/core/throttle.py).
 AUTHENTICATION_BACKENDS = ["souverain.core.auth.ThrottledModelBackend"]
 

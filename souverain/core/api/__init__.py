@@ -80,6 +80,20 @@ def refuse_delete_while_referenced(instance: Model) -> None:
         raise StillReferenced(dict(sorted(referenced_by.items())))
 
 
+def _holds_nul(value: Any, depth: int = 0) -> bool:
+    """Whether a request value holds a NUL character in any string, keys included (bounded depth: the parsers
+    already bound the body's size)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if depth > 32:
+        return False
+    if isinstance(value, dict):
+        return any(_holds_nul(key, depth + 1) or _holds_nul(item, depth + 1) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(item, depth + 1) for item in value)
+    return False
+
+
 class RejectUnknownFieldsMixin:
     """For writable serializers: a field the serializer does not know is an error (400 naming it), not ignored.
 
@@ -91,6 +105,12 @@ class RejectUnknownFieldsMixin:
             unknown = sorted(set(data) - set(self.fields))  # type: ignore[attr-defined]
             if unknown:
                 raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
+            # A NUL character reaches PostgreSQL through fields that have no validator for it (a slug looked up by
+            # SlugRelatedField, JSON) and PostgreSQL refuses it with an error, a 500 (found by schemathesis on
+            # POST /api/clouds/ dedicated_to): refused here, for every writable serializer, naming the field.
+            with_nul = sorted(name for name, item in data.items() if _holds_nul(item))
+            if with_nul:
+                raise serializers.ValidationError({name: [_("Null characters are not allowed.")] for name in with_nul})
         value = super().to_internal_value(data)  # type: ignore[misc]
         # A form or multipart body carries JSON as text: DRF parses "null" into None after its own null check, and
         # the database's NOT NULL then answered 500 (found by schemathesis on POST /api/tenants/).

@@ -178,3 +178,18 @@ def test_the_schema_tells_what_the_server_enforces():
     body = placement["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     assert set(components[body]["properties"]) == {"workload", "on"}
     assert components["Cloud"]["properties"]["stack_vendor"]["nullable"] is True
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body, field", [
+    ({"dedicated_to": ["a\x00b"]}, "dedicated_to"),  # a slug looked up as given: PostgreSQL's error was a 500
+    ({"name": "nul\x00cloud"}, "name"),
+    ({"regions": [{"slug": "r", "name": {"x\x00": 1}}]}, "regions"),
+])
+def test_a_null_character_anywhere_in_a_written_field_is_a_400_naming_it(admin, body, field):
+    """Schemathesis found POST /api/clouds/ answering 500 on PostgreSQL for a NUL inside ``dedicated_to``."""
+    before = ObjectChange.objects.count()
+    response = admin.post("/api/clouds/", {"slug": "nul-cloud", "name": "Nul", **body}, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()[field] == ["Null characters are not allowed."]
+    assert ObjectChange.objects.count() == before

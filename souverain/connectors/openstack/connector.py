@@ -98,6 +98,8 @@ class OpenStackConnector(Connector):
     def supports(self, kind: str) -> bool:
         if kind in ("quotas", "usage"):
             return any(self._t.has_service(service) for service in QUOTA_APIS)
+        if kind not in KINDS:
+            return False  # another provider's kind (the registry holds every installed provider's): not listed here
         return self._t.has_service(_kind(kind).service)
 
     def lists_all_projects(self) -> bool:

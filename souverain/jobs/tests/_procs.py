@@ -24,8 +24,16 @@ HANG_FOREVER = "test.hang-idempotent"
 HANG_ONCE = "test.hang-not-idempotent"
 
 
+_SAY = threading.Lock()
+
+
 def say(**fields: Any) -> None:
-    print(json.dumps(fields), flush=True)
+    """One whole line per event, whichever threads speak at once: ``print`` writes the text and its newline in two
+    writes, and two jobs' threads once printed ``{...}{...}`` on one line, which the test could not read."""
+    line = json.dumps(fields) + "\n"
+    with _SAY:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 def _register_test_kinds() -> None:

@@ -97,10 +97,7 @@ def main() -> None:
     try:
         results = run(args, env, project["id"], workers, data)
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.terminate()
-                worker.wait(30)
+        stop_workers(workers)
         if not args.keep:
             say("cleaning up the bench project")
             cleanup(args.cloud, project["id"], admin)
@@ -392,6 +389,14 @@ def project_connection(cloud: str, project_id: str) -> Any:
     entry["project_id"] = project_id
     return openstack.connect(auth=entry, region_name=REGIONS[cloud], interface="public", identity_api_version="3",
                              load_yaml_config=False, load_envvars=False)
+
+
+def stop_workers(workers: list[subprocess.Popen]) -> None:
+    """The bench's worker processes, asked to stop (each finishes its current job's step) and waited for."""
+    for worker in workers:
+        if worker.poll() is None:
+            worker.terminate()
+            worker.wait(30)
 
 
 def cleanup(cloud: str, project_id: str, admin: Any) -> None:

@@ -59,6 +59,7 @@ from bench.provision import (  # noqa: E402
     load,
     say,
     start_workers,
+    stop_workers,
 )
 
 CLOUDS = ("sovereign", "international")
@@ -129,10 +130,7 @@ def main() -> None:
         ok = all(check["ok"] for check in results["checks"].values())
         print(json.dumps(results, indent=2))
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.terminate()
-                worker.wait(30)
+        stop_workers(workers)
         if not args.keep:
             say("cleaning up the bench projects")
             for (_index, cloud), project_id in projects.items():
